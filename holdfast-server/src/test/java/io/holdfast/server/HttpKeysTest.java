@@ -455,6 +455,75 @@ class HttpKeysTest {
         assertError(http.get("/api/v1/keys/hk/all/n"), 404, "NOT_FOUND", "hk/all/n");
     }
 
+    /**
+     * A misspelt field would otherwise be skipped: the transaction's compares, a put's expected
+     * version, and the write would run unconditionally. Each is refused by name and writes nothing.
+     */
+    @Test
+    void aMisspeltFieldIsRefusedByNameAndNothingIsWritten() throws Exception {
+        String s = open(http);
+        ok(write(http, "keys/put", s, 1, "\"key\":\"hk/typo/k\",\"value\":\"" + b64("first") + "\""));
+        String overwrite = "{\"type\":\"put\",\"key\":\"hk/typo/k\",\"value\":\"" + b64("second") + "\"}";
+        String[][] cases = {
+            {
+                "txn",
+                "\"compare\":[{\"type\":\"absent\",\"key\":\"hk/typo/k\"}],\"then\":[" + overwrite + "]",
+                "\"compare\" is not a field of POST /api/v1/txn; its fields: session, requestId, ackedBelow, compares,"
+                        + " then, otherwise"
+            },
+            {
+                "txn",
+                "\"compares\":[{\"type\":\"version\",\"key\":\"hk/typo/k\",\"version\":9,\"ordr\":\"less\"}],"
+                        + "\"then\":[" + overwrite + "]",
+                "\"compares[0].ordr\" is not a field of a version compare; its fields: type, key, order, version"
+            },
+            {
+                "txn",
+                "\"then\":[{\"type\":\"put\",\"key\":\"hk/typo/k\",\"value\":\"\",\"expectedVersoin\":7}]",
+                "\"then[0].expectedVersoin\" is not a field of a put op"
+            },
+            {
+                "keys/put",
+                "\"key\":\"hk/typo/k\",\"value\":\"\",\"expectedVersoin\":7",
+                "\"expectedVersoin\" is not a field of POST /api/v1/keys/put; its fields: session, requestId,"
+                        + " ackedBelow, key, value, expectedVersion, attach, detach, ttlMillis, lease"
+            },
+            {
+                "txn",
+                "\"then\":[{\"type\":\"add\",\"key\":\"hk/typo/n\",\"delta\":1,\"expectedVersion\":3}]",
+                "\"then[0].expectedVersion\" is not a field of an add op; its fields: type, key, delta"
+            },
+            {"keys/delete", "\"key\":\"hk/typo/k\",\"version\":7", "\"version\" is not a field of POST"},
+            {"keys/add", "\"key\":\"hk/typo/n\",\"delta\":1,\"by\":2", "\"by\" is not a field of POST"},
+            {"keys/delete-prefix", "\"prefix\":\"hk/typo/\",\"lmit\":1", "\"lmit\" is not a field of POST"},
+        };
+        long id = 2;
+        for (String[] c : cases) {
+            assertError(write(http, c[0], s, id++, c[1]), 400, "INVALID_ARGUMENT", c[2]);
+        }
+        JsonNode k = ok(http.get("/api/v1/keys/hk/typo/k"));
+        assertThat(k.get("version").asLong()).as("nothing refused was written").isEqualTo(1);
+        assertThat(k.get("value").asText()).isEqualTo(b64("first"));
+        assertThat(http.get("/api/v1/keys/hk/typo/n").status()).isEqualTo(404);
+        assertThat(ok(write(http, "keys/put", s, id, "\"key\":\"hk/typo/k\",\"value\":\"\",\"delta\":null"))
+                        .get("version")
+                        .asLong())
+                .as("a field sent as null is absent, as every field is")
+                .isEqualTo(2);
+        JsonNode unasked = ok(write(
+                http,
+                "txn",
+                s,
+                id + 1,
+                "\"compares\":[{\"type\":\"absent\",\"key\":\"hk/typo/n\",\"order\":\"equal\"}],"
+                        + "\"then\":[{\"type\":\"add\",\"key\":\"hk/typo/n\",\"delta\":1,\"expectedVersion\":-1,"
+                        + "\"attach\":false,\"detach\":false,\"ttlMillis\":0}]"));
+        assertThat(unasked.get("succeeded").asBoolean())
+                .as("another kind's field holding the value that asks for nothing, as a client generated from"
+                        + " openapi.json sends it, is taken")
+                .isTrue();
+    }
+
     @Test
     void everyMalformedFieldIsRefusedByNameAndTheNodeServesOn() throws Exception {
         String s = open(http);

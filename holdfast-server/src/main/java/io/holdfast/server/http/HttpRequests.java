@@ -152,6 +152,7 @@ final class HttpRequests {
             long ttlMillis,
             String lease) {
         static PutKey from(JsonNode body, String identity) {
+            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/keys/put", numbered(HttpTxnBodies.PUT));
             Caller c = numbering(body, identity);
             Transaction.Op.Put put = HttpTxnBodies.put(body, "");
             boolean detach = put.lifetime() == io.holdfast.PutOptions.Lifetime.DETACH;
@@ -178,6 +179,7 @@ final class HttpRequests {
     /** {@code POST /api/v1/keys/delete}: any version by default. */
     record DeleteKey(Caller caller, String key, long expectedVersion) {
         static DeleteKey from(JsonNode body, String identity) {
+            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/keys/delete", numbered(HttpTxnBodies.DELETE));
             Caller c = numbering(body, identity);
             Transaction.Op.Delete delete = HttpTxnBodies.delete(body, "");
             return new DeleteKey(c, delete.key(), delete.expectedVersion());
@@ -190,6 +192,7 @@ final class HttpRequests {
      */
     record DeleteKeyPrefix(Caller caller, String prefix, int limit) {
         static DeleteKeyPrefix from(JsonNode body, String identity) {
+            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/keys/delete-prefix", numbered(List.of("prefix", "limit")));
             Caller c = numbering(body, identity);
             String prefix = text(body, "prefix", true);
             if (prefix.isEmpty()) {
@@ -210,6 +213,7 @@ final class HttpRequests {
     /** {@code POST /api/v1/keys/add}: {@code delta} may be negative. */
     record AddCounter(Caller caller, String key, long delta) {
         static AddCounter from(JsonNode body, String identity) {
+            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/keys/add", numbered(HttpTxnBodies.ADD));
             Caller c = numbering(body, identity);
             Transaction.Op.Add add = HttpTxnBodies.add(body, "");
             return new AddCounter(c, add.key(), add.delta());
@@ -223,6 +227,7 @@ final class HttpRequests {
             List<Transaction.Op> then,
             List<Transaction.Op> otherwise) {
         static Txn from(JsonNode body, String identity) {
+            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/txn", numbered(List.of("compares", "then", "otherwise")));
             Caller c = numbering(body, identity);
             return new Txn(
                     c,
@@ -269,6 +274,16 @@ final class HttpRequests {
                     HttpMessages.longQuery(query, "ackedBelow"));
         }
         return numbering(body, identity, sessionId);
+    }
+
+    /**
+     * The fields of a numbered write's body: the numbering's ({@code session}, {@code requestId},
+     * {@code ackedBelow}), then {@code fields}.
+     */
+    private static List<String> numbered(List<String> fields) {
+        List<String> out = new ArrayList<>(List.of("session", "requestId", "ackedBelow"));
+        out.addAll(fields);
+        return out;
     }
 
     /** The caller's numbering of a request: {@code session}, {@code requestId}, {@code ackedBelow}. */

@@ -14,6 +14,7 @@ import io.holdfast.model.Transaction.Op;
 import io.holdfast.server.http.HttpMessages.Refused;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BiFunction;
 
 /**
@@ -23,13 +24,61 @@ import java.util.function.BiFunction;
  * keys/add}).
  *
  * <p><b>Guarantees.</b> Every field is checked before anything is sent: the first one missing,
- * mistyped or out of its range is {@code 400 INVALID_ARGUMENT} naming it with its place in the
- * body ({@code "then[1].expectedVersion"}); a list longer than {@link Keys#MAX_TXN_OPS} is refused
- * by name. <b>Does not</b> add up a transaction's bytes: the table refuses one over {@link
+ * mistyped, out of its range or unknown to its object (a misspelt {@code "expectedVersoin"} is not
+ * skipped, which would write unconditionally) is {@code 400 INVALID_ARGUMENT} naming it with its
+ * place in the body ({@code "then[1].expectedVersion"}); a list longer than {@link
+ * Keys#MAX_TXN_OPS} is refused by name. <b>Does not</b> add up a transaction's bytes: the table refuses one over {@link
  * Keys#MAX_TXN_BYTES} ({@code txn-bytes}) before anything changes.
  */
 final class HttpTxnBodies {
+    /** The fields of a put, as an op (with {@code type}) and as the body of {@code keys/put}. */
+    static final List<String> PUT =
+            List.of("key", "value", "expectedVersion", "attach", "detach", "ttlMillis", "lease");
+
+    /** The fields of a delete. */
+    static final List<String> DELETE = List.of("key", "expectedVersion");
+
+    /** The fields of a counter add. */
+    static final List<String> ADD = List.of("key", "delta");
+
+    private static final Map<String, List<String>> COMPARES = Map.of(
+            "version", List.of("type", "key", "order", "version"),
+            "value", List.of("type", "key", "value"),
+            "absent", List.of("type", "key"),
+            "fence", List.of("type", "lock", "token"),
+            "holder", List.of("type", "lock", "sessionId"),
+            "sessionAlive", List.of("type", "sessionId"));
+
+    private static final Map<String, List<String>> OPS = Map.of(
+            "put", typed(PUT),
+            "delete", typed(DELETE),
+            "add", typed(ADD),
+            "get", List.of("type", "key"));
+
+    /**
+     * The fields of one kind of op that may come on another with the value that asks for nothing
+     * (their defaults in {@code openapi.json}, whose {@code Op} is one schema for every kind).
+     */
+    private static final Map<String, Object> OP_UNASKED =
+            Map.of("expectedVersion", Keys.ANY_VERSION, "attach", false, "detach", false, "ttlMillis", 0L);
+
+    /** The same for compares: {@code order}, equal by default. */
+    private static final Map<String, Object> COMPARE_UNASKED = Map.of("order", "equal");
+
     private HttpTxnBodies() {}
+
+    /** "a put", "an add". */
+    private static String article(String type) {
+        return ("aeiou".indexOf(type.charAt(0)) >= 0 ? "an " : "a ") + type;
+    }
+
+    /** {@code type} and these fields. */
+    private static List<String> typed(List<String> fields) {
+        List<String> out = new ArrayList<>();
+        out.add("type");
+        out.addAll(fields);
+        return List.copyOf(out);
+    }
 
     /** The objects of the array {@code field} (absent: none), each read by {@code read} with its place. */
     static <T> List<T> list(JsonNode body, String field, BiFunction<JsonNode, String, T> read) {
@@ -57,6 +106,9 @@ final class HttpTxnBodies {
     /** One compare: its {@code type} and that type's fields. */
     static Compare compare(JsonNode n, String where) {
         String type = text(n, where, "type", true);
+        if (COMPARES.containsKey(type)) {
+            onlyFields(n, where, article(type) + " compare", COMPARES.get(type), COMPARE_UNASKED);
+        }
         return switch (type) {
             case "version" -> new Compare.Version(key(n, where, "key"), order(n, where), whole(n, where, "version", 0));
             case "value" -> new Compare.Value(key(n, where, "key"), bytes(n, where, "value"));
@@ -73,6 +125,9 @@ final class HttpTxnBodies {
     /** One op: its {@code type} and that type's fields. */
     static Op op(JsonNode n, String where) {
         String type = text(n, where, "type", true);
+        if (OPS.containsKey(type)) {
+            onlyFields(n, where, article(type) + " op", OPS.get(type), OP_UNASKED);
+        }
         return switch (type) {
             case "put" -> put(n, where);
             case "delete" -> delete(n, where);
@@ -143,6 +198,46 @@ final class HttpTxnBodies {
     /** A counter add: {@code key} and {@code delta}, which may be negative. */
     static Op.Add add(JsonNode n, String where) {
         return new Op.Add(key(n, where, "key"), whole(n, where, "delta", Long.MIN_VALUE));
+    }
+
+    /**
+     * Refuses the first field of {@code node} that is not one of {@code known}, naming it with its
+     * place and the fields {@code what} has: a misspelt field is an error, never ignored (a
+     * transaction whose {@code "compare"} or a put whose {@code "expectedVersoin"} were skipped
+     * would write unconditionally). A field sent as null is absent, as every reader takes it; so is
+     * one of {@code unasked} holding the value there, which asks for nothing (an {@code
+     * "expectedVersion": -1} on an add op, as a client generated from {@code openapi.json}, whose
+     * ops share one schema, sends it).
+     *
+     * @param what what the object is, for the message ({@code "a put op"}, {@code "POST /api/v1/txn"})
+     */
+    static void onlyFields(JsonNode node, String where, String what, List<String> known, Map<String, Object> unasked) {
+        for (Map.Entry<String, JsonNode> f : node.properties()) {
+            String name = f.getKey();
+            if (known.contains(name) || f.getValue().isNull() || asksNothing(f.getValue(), unasked.get(name))) {
+                continue;
+            }
+            throw new Refused(
+                    400,
+                    "INVALID_ARGUMENT",
+                    "\"" + place(where, name) + "\" is not a field of " + what + "; its fields: "
+                            + String.join(", ", known));
+        }
+    }
+
+    /** The same, for an object with no field that may come unasked (a request's body). */
+    static void onlyFields(JsonNode node, String where, String what, List<String> known) {
+        onlyFields(node, where, what, known, Map.of());
+    }
+
+    private static boolean asksNothing(JsonNode v, Object unasked) {
+        if (unasked instanceof Long l) {
+            return v.isIntegralNumber() && v.canConvertToLong() && v.asLong() == l;
+        }
+        if (unasked instanceof Boolean b) {
+            return v.isBoolean() && v.asBoolean() == b;
+        }
+        return unasked instanceof String t && v.isTextual() && v.asText().equals(t);
     }
 
     /** The bytes of a base64 field, required. */
