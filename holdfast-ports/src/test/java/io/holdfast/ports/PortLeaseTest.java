@@ -30,14 +30,7 @@ class PortLeaseTest {
 
     @Test
     void aLeaseInAnotherProcessHoldsItsPortsUntilItEnds() throws Exception {
-        Process child = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        PortLeaseTest.class.getName(),
-                        dir.toString())
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
+        Process child = ChildJvm.start(PortLeaseTest.class, dir.toString());
         try (BufferedReader childOut =
                 new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
             String line = childOut.readLine();

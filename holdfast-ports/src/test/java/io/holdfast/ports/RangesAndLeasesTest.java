@@ -25,14 +25,7 @@ class RangesAndLeasesTest {
 
     @Test
     void aLeaseNeverTakesAPortATestJvmHolds() throws Exception {
-        Process child = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        RangesAndLeasesTest.class.getName(),
-                        locks.toString())
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
+        Process child = ChildJvm.start(RangesAndLeasesTest.class, locks.toString());
         try (BufferedReader childOut =
                 new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
             String line = childOut.readLine();
