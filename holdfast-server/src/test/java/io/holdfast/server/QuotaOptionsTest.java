@@ -68,7 +68,9 @@ class QuotaOptionsTest {
             int leader = cluster.awaitLeader(Duration.ofSeconds(60));
             awaitQuotas(cluster, THREE);
             for (int i = 0; i < 3; i++) {
-                TestHttp.Answer opened = open(cluster, leader);
+                // When served: Raft's leader answers 503 until its leader duties have run (CI,
+                // 2026-12-01: "the leader is not known yet" on the first open).
+                TestHttp.Answer opened = openWhenServed(cluster, leader);
                 assertThat(opened.status()).as(opened.body()).isEqualTo(201);
             }
             assertRefused(open(cluster, leader), 3);
@@ -127,7 +129,7 @@ class QuotaOptionsTest {
             cluster.start(0);
             cluster.awaitLeader(Duration.ofSeconds(30));
             for (int i = 0; i < 4; i++) {
-                TestHttp.Answer opened = open(cluster, 0);
+                TestHttp.Answer opened = openWhenServed(cluster, 0);
                 assertThat(opened.status()).as(opened.body()).isEqualTo(201);
             }
             assertThat(cluster.node(0).parts().machine().read(LockTable::openQuotas))
@@ -139,7 +141,7 @@ class QuotaOptionsTest {
             cluster.awaitLeader(Duration.ofSeconds(30));
             awaitQuotas(cluster, THREE);
             // The four sessions opened before are still open (a quota refuses new ones only).
-            assertRefused(open(cluster, 0), 4);
+            assertRefused(openWhenServed(cluster, 0), 4);
 
             cluster.stop(0);
             cluster.start(0);
@@ -151,7 +153,7 @@ class QuotaOptionsTest {
             cluster.start(0);
             cluster.awaitLeader(Duration.ofSeconds(30));
             awaitQuotas(cluster, Quotas.DEFAULTS);
-            TestHttp.Answer fifth = open(cluster, 0);
+            TestHttp.Answer fifth = openWhenServed(cluster, 0);
             assertThat(fifth.status()).as(fifth.body()).isEqualTo(201);
         }
     }
