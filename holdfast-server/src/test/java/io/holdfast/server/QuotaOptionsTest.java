@@ -68,8 +68,9 @@ class QuotaOptionsTest {
             int leader = cluster.awaitLeader(Duration.ofSeconds(60));
             awaitQuotas(cluster, THREE);
             for (int i = 0; i < 3; i++) {
-                // When served: Raft's leader answers 503 until its leader duties have run (CI,
-                // 2026-12-01: "the leader is not known yet" on the first open).
+                // When served: Raft's leader answers 503 until its leader duties have run (a CI
+                // rehearsal, 2026-12-01: a first open answered "the leader is not known yet", as
+                // such a leader said then).
                 TestHttp.Answer opened = openWhenServed(cluster, leader);
                 assertThat(opened.status()).as(opened.body()).isEqualTo(201);
             }

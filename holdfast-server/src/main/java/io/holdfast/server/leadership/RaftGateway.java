@@ -299,17 +299,15 @@ public final class RaftGateway {
     }
 
     public NotLeaderException notLeader() {
-        return notLeader("this node is not the leader");
+        return notLeader(
+                selfId.equals(raftLeader())
+                        ? "this node is Raft's leader but does not serve yet"
+                        : "this node is not the leader");
     }
 
     /** This node does not serve, for this reason; names the leader's client address if known. */
     public NotLeaderException notLeader(String why) {
-        RaftPeerId leader = null;
-        try {
-            leader = server.getDivision(groupId).getInfo().getLeaderId();
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("No division info", e);
-        }
+        RaftPeerId leader = raftLeader();
         String address = null;
         if (leader != null && !leader.equals(selfId)) {
             try {
@@ -321,7 +319,27 @@ public final class RaftGateway {
                 address = clientAddresses.get(leader);
             }
         }
-        return new NotLeaderException(
-                why + (address == null ? "; the leader is not known yet" : "; the leader is at " + address), address);
+        String where;
+        if (address != null) {
+            where = "; the leader is at " + address;
+        } else if (selfId.equals(leader)) {
+            // Raft's leader, whose term does not serve yet: it applies its term's first entry and
+            // its leader duties give every session a fresh TTL first.
+            where = "; a new leader first applies its term's first entry and gives every session a fresh TTL:"
+                    + " ask again in a moment";
+        } else {
+            where = "; the leader is not known yet";
+        }
+        return new NotLeaderException(why + where, address);
+    }
+
+    /** The leader Raft names at this node, or null. */
+    private RaftPeerId raftLeader() {
+        try {
+            return server.getDivision(groupId).getInfo().getLeaderId();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("No division info", e);
+            return null;
+        }
     }
 }

@@ -119,7 +119,8 @@ final class MembershipChanges {
 
     /**
      * Asks the leader for a change of the members; asks the next leader again (three times at
-     * most) when the one asked no longer leads. {@code via[0]} is set to the node that answered.
+     * most) when the one asked no longer leads, or leads but does not serve yet. {@code via[0]} is set
+     * to the node that answered.
      */
     private String change(String change, String[] via) throws IOException, InterruptedException {
         String answer = "";
@@ -132,7 +133,9 @@ final class MembershipChanges {
                 nodes.relearnMembers(faults.leader());
                 break;
             }
-            if (!answer.contains("is not the leader") && !answer.contains("does not lead")) {
+            if (!answer.contains("is not the leader")
+                    && !answer.contains("does not lead")
+                    && !answer.contains("does not serve yet")) {
                 break;
             }
             Thread.sleep(300);
