@@ -82,8 +82,8 @@ final class PortLocks {
         try {
             lock = channel.tryLock();
         } catch (OverlappingFileLockException e) {
-            // Not reached through this class (its table refuses first): another class of this JVM
-            // locked the file. Closing this channel drops that lock, which is why none should.
+            // Not reached: only this class locks these files, and its table refuses a held name
+            // before opening the file (a second channel's close would drop the first's lock).
             channel.close();
             return false;
         } catch (IOException | RuntimeException e) {

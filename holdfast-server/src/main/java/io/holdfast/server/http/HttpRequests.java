@@ -152,7 +152,7 @@ final class HttpRequests {
             long ttlMillis,
             String lease) {
         static PutKey from(JsonNode body, String identity) {
-            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/keys/put", numbered(HttpTxnBodies.PUT));
+            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/keys/put", PUT_FIELDS);
             Caller c = numbering(body, identity);
             Transaction.Op.Put put = HttpTxnBodies.put(body, "");
             boolean detach = put.lifetime() == io.holdfast.PutOptions.Lifetime.DETACH;
@@ -179,7 +179,7 @@ final class HttpRequests {
     /** {@code POST /api/v1/keys/delete}: any version by default. */
     record DeleteKey(Caller caller, String key, long expectedVersion) {
         static DeleteKey from(JsonNode body, String identity) {
-            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/keys/delete", numbered(HttpTxnBodies.DELETE));
+            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/keys/delete", DELETE_FIELDS);
             Caller c = numbering(body, identity);
             Transaction.Op.Delete delete = HttpTxnBodies.delete(body, "");
             return new DeleteKey(c, delete.key(), delete.expectedVersion());
@@ -192,7 +192,7 @@ final class HttpRequests {
      */
     record DeleteKeyPrefix(Caller caller, String prefix, int limit) {
         static DeleteKeyPrefix from(JsonNode body, String identity) {
-            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/keys/delete-prefix", numbered(List.of("prefix", "limit")));
+            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/keys/delete-prefix", DELETE_PREFIX_FIELDS);
             Caller c = numbering(body, identity);
             String prefix = text(body, "prefix", true);
             if (prefix.isEmpty()) {
@@ -213,7 +213,7 @@ final class HttpRequests {
     /** {@code POST /api/v1/keys/add}: {@code delta} may be negative. */
     record AddCounter(Caller caller, String key, long delta) {
         static AddCounter from(JsonNode body, String identity) {
-            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/keys/add", numbered(HttpTxnBodies.ADD));
+            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/keys/add", ADD_FIELDS);
             Caller c = numbering(body, identity);
             Transaction.Op.Add add = HttpTxnBodies.add(body, "");
             return new AddCounter(c, add.key(), add.delta());
@@ -227,7 +227,7 @@ final class HttpRequests {
             List<Transaction.Op> then,
             List<Transaction.Op> otherwise) {
         static Txn from(JsonNode body, String identity) {
-            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/txn", numbered(List.of("compares", "then", "otherwise")));
+            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/txn", TXN_FIELDS);
             Caller c = numbering(body, identity);
             return new Txn(
                     c,
@@ -283,8 +283,14 @@ final class HttpRequests {
     private static List<String> numbered(List<String> fields) {
         List<String> out = new ArrayList<>(List.of("session", "requestId", "ackedBelow"));
         out.addAll(fields);
-        return out;
+        return List.copyOf(out);
     }
+
+    private static final List<String> PUT_FIELDS = numbered(HttpTxnBodies.PUT);
+    private static final List<String> DELETE_FIELDS = numbered(HttpTxnBodies.DELETE);
+    private static final List<String> DELETE_PREFIX_FIELDS = numbered(List.of("prefix", "limit"));
+    private static final List<String> ADD_FIELDS = numbered(HttpTxnBodies.ADD);
+    private static final List<String> TXN_FIELDS = numbered(List.of("compares", "then", "otherwise"));
 
     /** The caller's numbering of a request: {@code session}, {@code requestId}, {@code ackedBelow}. */
     private static Caller numbering(JsonNode body, String identity) {

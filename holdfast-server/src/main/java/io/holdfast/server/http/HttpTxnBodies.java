@@ -27,8 +27,8 @@ import java.util.function.BiFunction;
  * mistyped, out of its range or unknown to its object (a misspelt {@code "expectedVersoin"} is not
  * skipped, which would write unconditionally) is {@code 400 INVALID_ARGUMENT} naming it with its
  * place in the body ({@code "then[1].expectedVersion"}); a list longer than {@link
- * Keys#MAX_TXN_OPS} is refused by name. <b>Does not</b> add up a transaction's bytes: the table refuses one over {@link
- * Keys#MAX_TXN_BYTES} ({@code txn-bytes}) before anything changes.
+ * Keys#MAX_TXN_OPS} is refused by name. <b>Does not</b> add up a transaction's bytes: the table
+ * refuses one over {@link Keys#MAX_TXN_BYTES} ({@code txn-bytes}) before anything changes.
  */
 final class HttpTxnBodies {
     /** The fields of a put, as an op (with {@code type}) and as the body of {@code keys/put}. */
