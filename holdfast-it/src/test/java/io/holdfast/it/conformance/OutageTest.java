@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * clients' session TTL, and comes back. Once with a single server SIGKILLed and started again,
  * once with a 3-node cluster whose majority (the leader and one follower) is SIGKILLed and
  * started again; each time every client at once, each with a registrant (a group member, and a
- * lock held before the outage) and a watcher of the group's keys, all with a TTL of 3 s.
+ * lock held before the outage) and a watcher of the group's keys, all with a TTL of half the
+ * outage, at most 10 s (3 s for the default 6 s outage, 10 s for CI's 30 s: three TTLs down).
  *
  * <p>Checked, per client: every registration is back (the member's key, attached to the
  * registrant's new session, with its value) within 5 s of the service returning (its leader
@@ -42,6 +43,11 @@ import org.junit.jupiter.api.io.TempDir;
  * session, then {@code reestablished} with a new id (a renewed session lost in turn on a loaded
  * machine adds a pair, each naming its predecessor).
  *
+ * <p>The TTL is bounded at 10 s because a TTL of 3 s is shorter than the stalls of a machine that
+ * runs the verifier's scenarios beside the test, as CI does: there sessions were lost before the
+ * outage began, while the four clients were still being set up (stop 84's CI). The property is
+ * the same at any TTL the outage outlasts.
+ *
  * <p>The outage lasts 6 s by default (twice the TTL), which keeps the test short;
  * {@code -Dholdfast.conformance.outageSeconds=30} runs the issue's 30 s outage, as CI does after
  * its {@code ./mvnw verify} ({@code .ci/run}, beside the verifier's scenarios).
@@ -52,7 +58,7 @@ class OutageTest {
             List.of(System.getProperty("holdfast.conformance.clients", "java,python,node,go")
                     .split(","));
     private static final long OUTAGE_SECONDS = Long.getLong("holdfast.conformance.outageSeconds", 6);
-    private static final int TTL_MILLIS = 3_000;
+    private static final int TTL_MILLIS = (int) Math.min(10_000, OUTAGE_SECONDS * 500);
     private static final Duration SLOW = Duration.ofSeconds(60);
 
     @RegisterExtension
@@ -318,8 +324,8 @@ class OutageTest {
 
     /**
      * The session lines of one client of the driver: lost of its first session, then reestablished
-     * with another. A renewed session may be lost in turn (a TTL of 3 s on CI's loaded machine: one
-     * heartbeat late by the TTL), so the pair may repeat, each {@code lost} naming the session the
+     * with another. A renewed session may be lost in turn (on a loaded machine one heartbeat
+     * late by the TTL), so the pair may repeat, each {@code lost} naming the session the
      * line before it established: a chain from the first session, never a gap. The registration
      * ({@code renewed}, when given) is one of the chain's sessions, and the last lost before it
      * came back is its predecessor's.
