@@ -403,6 +403,78 @@ public class HttpApiTest {
     }
 
     @Test
+    void aMisspeltFieldOfALockRequestIsRefusedByNameAndNothingHappens() throws Exception {
+        assertMessage(
+                http.post("/api/v1/sessions", "{\"ttl\":5000}"),
+                "\"ttl\" is not a field of POST /api/v1/sessions; its fields: clientName, ttlMillis, lockDelayMillis,"
+                        + " sessionId");
+        String s = http.post("/api/v1/sessions", "{\"clientName\":null}")
+                .json()
+                .get("sessionId")
+                .asText();
+        String session = "{\"session\":\"" + s + "\",";
+        // A wait of 5 s misspelt would have been a try that does not wait: refused, nothing taken.
+        assertMessage(
+                http.post("/api/v1/acquire", session + "\"name\":\"http/typo/a\",\"waitMilis\":5000}"),
+                "\"waitMilis\" is not a field of POST /api/v1/acquire; its fields: session, requestId, ackedBelow,"
+                        + " name, mode, permits, maxPermits, owner, waitMillis, leaseMillis");
+        assertThat(http.get("/api/v1/locks/http/typo/a").status())
+                .as("nothing was taken")
+                .isEqualTo(404);
+        assertMessage(
+                http.post("/api/v1/acquire-all", session + "\"names\":[\"http/typo/a\"],\"lease\":100}"),
+                "\"lease\" is not a field of POST /api/v1/acquire-all");
+        TestHttp.Answer granted = http.post("/api/v1/acquire", session + "\"name\":\"http/typo/a\",\"owner\":null}");
+        assertThat(granted.status()).as(granted.body()).isEqualTo(200);
+        long token = granted.json().get("token").asLong();
+        assertMessage(
+                http.post("/api/v1/release", session + "\"name\":\"http/typo/a\",\"tokn\":" + token + "}"),
+                "\"tokn\" is not a field of POST /api/v1/release; its fields: session, requestId, ackedBelow, name,"
+                        + " token");
+        assertMessage(
+                http.post("/api/v1/renew", session + "\"name\":\"http/typo/a\",\"tokn\":" + token + "}"),
+                "\"tokn\" is not a field of POST /api/v1/renew");
+        assertMessage(
+                http.post("/api/v1/cancel", session + "\"name\":\"http/typo/a\",\"waitRequestID\":1}"),
+                "\"waitRequestID\" is not a field of POST /api/v1/cancel");
+        assertMessage(
+                http.post("/api/v1/revoke", "{\"name\":\"http/typo/a\",\"token\":" + token + "}"),
+                "\"token\" is not a field of POST /api/v1/revoke; its fields: name");
+        assertThat(holder.admin().isCurrentHolder("http/typo/a", token))
+                .as("neither the misspelt release nor the revoke took the lock away")
+                .isTrue();
+        assertMessage(
+                http.post(
+                        "/api/v1/registers/set",
+                        session + "\"key\":\"http/typo/r\",\"value\":\"\",\"expectedVersoin\":3}"),
+                "\"expectedVersoin\" is not a field of POST /api/v1/registers/set");
+        assertThat(http.get("/api/v1/registers/http/typo/r").status())
+                .as("nothing was written")
+                .isEqualTo(404);
+        assertMessage(
+                http.post("/api/v1/members/remove", "{\"member\":\"n1\"}"),
+                "\"member\" is not a field of POST /api/v1/members/remove; its fields: id");
+        assertMessage(
+                http.post("/api/v1/members/transfer-leader", "{\"to\":\"n1\"}"),
+                "\"to\" is not a field of POST /api/v1/members/transfer-leader");
+        assertMessage(
+                http.post(
+                        "/api/v1/members/add",
+                        "{\"id\":\"n2\",\"raftAddress\":\"127.0.0.1:1\",\"clientAdress\":\"127.0.0.1:2\"}"),
+                "\"clientAdress\" is not a field of POST /api/v1/members/add");
+        assertThat(http.get("/api/v1/status").json().get("members")).hasSize(1);
+        TestHttp.Answer released =
+                http.post("/api/v1/release", session + "\"name\":\"http/typo/a\",\"token\":" + token + "}");
+        assertThat(released.status()).as(released.body()).isEqualTo(200);
+    }
+
+    /** A 400 INVALID_ARGUMENT whose message starts with {@code message}. */
+    private static void assertMessage(TestHttp.Answer a, String message) {
+        assertError(a, 400, "INVALID_ARGUMENT");
+        assertThat(a.json().get("error").get("message").asText()).startsWith(message);
+    }
+
+    @Test
     void everyRouteOfTheOpenApiDescriptionExists() throws Exception {
         JsonNode spec = http.get("/api/openapi.json").json();
         assertThat(spec.get("openapi").asText()).startsWith("3.");

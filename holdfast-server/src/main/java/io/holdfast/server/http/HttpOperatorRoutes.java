@@ -283,21 +283,24 @@ final class HttpOperatorRoutes {
     Answer removeMember(Request r) {
         return changeMembers(
                 r.identity(),
-                new MembershipChange.Remove(Member.from(r.body(), true).id()));
+                new MembershipChange.Remove(Member.from(r.body(), true, "POST /api/v1/members/remove")
+                        .id()));
     }
 
     /** {@code POST /api/v1/members/promote}: gives a learner a vote. */
     Answer promoteMember(Request r) {
         return changeMembers(
                 r.identity(),
-                new MembershipChange.Promote(Member.from(r.body(), true).id()));
+                new MembershipChange.Promote(Member.from(r.body(), true, "POST /api/v1/members/promote")
+                        .id()));
     }
 
     /** {@code POST /api/v1/members/transfer-leader}: to {@code id}, or without it to the most up-to-date voter. */
     Answer transferLeader(Request r) {
         return changeMembers(
                 r.identity(),
-                new MembershipChange.TransferLeader(Member.from(r.body(), false).id()));
+                new MembershipChange.TransferLeader(Member.from(r.body(), false, "POST /api/v1/members/transfer-leader")
+                        .id()));
     }
 
     /**

@@ -32,6 +32,7 @@ final class HttpRequests {
     /** {@code POST /api/v1/sessions}. */
     record OpenSession(String clientName, long ttlMillis, long lockDelayMillis, String sessionId) {
         static OpenSession from(JsonNode body) {
+            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/sessions", OPEN_FIELDS);
             String clientName = text(body, "clientName", false);
             long ttl = number(body, "ttlMillis", 10_000);
             long lockDelay = number(body, "lockDelayMillis", 0);
@@ -58,6 +59,7 @@ final class HttpRequests {
             long waitMillis,
             long leaseMillis) {
         static Acquire from(JsonNode body, String identity) {
+            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/acquire", ACQUIRE_FIELDS);
             Caller c = numbering(body, identity);
             String name = checkedName(text(body, "name", true));
             LockMode mode = lockMode(body, true);
@@ -83,6 +85,7 @@ final class HttpRequests {
     /** {@code POST /api/v1/acquire-all}: {@code names} in name order, each once. */
     record AcquireAll(Caller caller, List<String> names, LockMode mode, long owner, long waitMillis, long leaseMillis) {
         static AcquireAll from(JsonNode body, String identity) {
+            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/acquire-all", ACQUIRE_ALL_FIELDS);
             Caller c = numbering(body, identity);
             JsonNode list = body.get("names");
             if (list == null || !list.isArray() || list.isEmpty()) {
@@ -107,7 +110,9 @@ final class HttpRequests {
 
     /** {@code POST /api/v1/release} and {@code /renew}: a grant named by session, name and token. */
     record Grant(Caller caller, String name, long token) {
-        static Grant from(JsonNode body, String identity) {
+        /** @param what the request, as its refusal names it: {@code POST /api/v1/release} */
+        static Grant from(JsonNode body, String identity, String what) {
+            HttpTxnBodies.onlyFields(body, "", what, GRANT_FIELDS);
             Caller c = numbering(body, identity);
             String name = checkedName(text(body, "name", true));
             return new Grant(c, name, number(body, "token", -1));
@@ -117,6 +122,7 @@ final class HttpRequests {
     /** {@code POST /api/v1/cancel}: the wait of the session's acquire {@code waitRequestId}. */
     record Cancel(Caller caller, String name, long waitRequestId) {
         static Cancel from(JsonNode body, String identity) {
+            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/cancel", CANCEL_FIELDS);
             Caller c = numbering(body, identity);
             String name = checkedName(text(body, "name", true));
             return new Cancel(c, name, number(body, "waitRequestId", -1));
@@ -127,6 +133,7 @@ final class HttpRequests {
     record SetRegister(
             Caller caller, String key, long expectedVersion, byte[] value, String fenceName, long fenceToken) {
         static SetRegister from(JsonNode body, String identity) {
+            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/registers/set", SET_REGISTER_FIELDS);
             Caller c = numbering(body, identity);
             String key = checkedName(text(body, "key", true));
             long expected = number(body, "expectedVersion", -1);
@@ -240,19 +247,24 @@ final class HttpRequests {
     /** {@code POST /api/v1/revoke}. */
     record Revoke(String name) {
         static Revoke from(JsonNode body) {
+            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/revoke", List.of("name"));
             return new Revoke(checkedName(text(body, "name", true)));
         }
     }
 
     /** {@code POST /api/v1/members/remove}, {@code /promote} and {@code /transfer-leader}: the member's {@code id}. */
     record Member(String id) {
-        static Member from(JsonNode body, boolean required) {
+        /** @param what the request, as its refusal names it: {@code POST /api/v1/members/remove} */
+        static Member from(JsonNode body, boolean required, String what) {
+            HttpTxnBodies.onlyFields(body, "", what, List.of("id"));
             return new Member(text(body, "id", required));
         }
     }
 
     /** {@code POST /api/v1/members/add}: the model's change, whose components are the body's fields. */
     static MembershipChange.Add addMember(JsonNode body) {
+        HttpTxnBodies.onlyFields(
+                body, "", "POST /api/v1/members/add", List.of("id", "raftAddress", "clientAddress", "learner"));
         JsonNode learner = body.get("learner");
         if (learner != null && !learner.isBoolean()) {
             throw new Refused(400, "INVALID_ARGUMENT", "\"learner\" must be true or false");
@@ -286,6 +298,15 @@ final class HttpRequests {
         return List.copyOf(out);
     }
 
+    private static final List<String> OPEN_FIELDS = List.of("clientName", "ttlMillis", "lockDelayMillis", "sessionId");
+    private static final List<String> ACQUIRE_FIELDS =
+            numbered(List.of("name", "mode", "permits", "maxPermits", "owner", "waitMillis", "leaseMillis"));
+    private static final List<String> ACQUIRE_ALL_FIELDS =
+            numbered(List.of("names", "mode", "owner", "waitMillis", "leaseMillis"));
+    private static final List<String> GRANT_FIELDS = numbered(List.of("name", "token"));
+    private static final List<String> CANCEL_FIELDS = numbered(List.of("name", "waitRequestId"));
+    private static final List<String> SET_REGISTER_FIELDS =
+            numbered(List.of("key", "expectedVersion", "value", "fenceName", "fenceToken"));
     private static final List<String> PUT_FIELDS = numbered(HttpTxnBodies.PUT);
     private static final List<String> DELETE_FIELDS = numbered(HttpTxnBodies.DELETE);
     private static final List<String> DELETE_PREFIX_FIELDS = numbered(List.of("prefix", "limit"));
