@@ -234,17 +234,17 @@ final class HttpClientRoutes implements AutoCloseable {
 
     /** {@code POST /api/v1/release}: gives back the grant with this token. */
     CompletableFuture<Answer> release(Request r) {
-        return grant(r, "/release", "released", sessions::release);
+        return grant(r, "POST /api/v1/release", "released", sessions::release);
     }
 
     /** {@code POST /api/v1/renew}: keeps a grant taken with a lease timeout for another one from now. */
     CompletableFuture<Answer> renew(Request r) {
-        return grant(r, "/renew", "renewed", sessions::renew);
+        return grant(r, "POST /api/v1/renew", "renewed", sessions::renew);
     }
 
     /** What a grant named by session, name and token is told ({@code done}), answered with {@code done: true}. */
-    private static CompletableFuture<Answer> grant(Request r, String path, String done, GrantCall call) {
-        Grant g = Grant.from(r.body(), r.identity(), "POST /api/v1" + path);
+    private static CompletableFuture<Answer> grant(Request r, String what, String done, GrantCall call) {
+        Grant g = Grant.from(r.body(), r.identity(), what);
         return call.send(g.caller(), g.name(), g.token())
                 .thenApply(reply -> outcome(reply, obj().put("name", g.name()).put(done, true)));
     }

@@ -247,7 +247,7 @@ final class HttpRequests {
     /** {@code POST /api/v1/revoke}. */
     record Revoke(String name) {
         static Revoke from(JsonNode body) {
-            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/revoke", List.of("name"));
+            HttpTxnBodies.onlyFields(body, "", "POST /api/v1/revoke", REVOKE_FIELDS);
             return new Revoke(checkedName(text(body, "name", true)));
         }
     }
@@ -256,15 +256,14 @@ final class HttpRequests {
     record Member(String id) {
         /** @param what the request, as its refusal names it: {@code POST /api/v1/members/remove} */
         static Member from(JsonNode body, boolean required, String what) {
-            HttpTxnBodies.onlyFields(body, "", what, List.of("id"));
+            HttpTxnBodies.onlyFields(body, "", what, MEMBER_FIELDS);
             return new Member(text(body, "id", required));
         }
     }
 
     /** {@code POST /api/v1/members/add}: the model's change, whose components are the body's fields. */
     static MembershipChange.Add addMember(JsonNode body) {
-        HttpTxnBodies.onlyFields(
-                body, "", "POST /api/v1/members/add", List.of("id", "raftAddress", "clientAddress", "learner"));
+        HttpTxnBodies.onlyFields(body, "", "POST /api/v1/members/add", ADD_MEMBER_FIELDS);
         JsonNode learner = body.get("learner");
         if (learner != null && !learner.isBoolean()) {
             throw new Refused(400, "INVALID_ARGUMENT", "\"learner\" must be true or false");
@@ -303,6 +302,9 @@ final class HttpRequests {
             numbered(List.of("name", "mode", "permits", "maxPermits", "owner", "waitMillis", "leaseMillis"));
     private static final List<String> ACQUIRE_ALL_FIELDS =
             numbered(List.of("names", "mode", "owner", "waitMillis", "leaseMillis"));
+    private static final List<String> REVOKE_FIELDS = List.of("name");
+    private static final List<String> MEMBER_FIELDS = List.of("id");
+    private static final List<String> ADD_MEMBER_FIELDS = List.of("id", "raftAddress", "clientAddress", "learner");
     private static final List<String> GRANT_FIELDS = numbered(List.of("name", "token"));
     private static final List<String> CANCEL_FIELDS = numbered(List.of("name", "waitRequestId"));
     private static final List<String> SET_REGISTER_FIELDS =
