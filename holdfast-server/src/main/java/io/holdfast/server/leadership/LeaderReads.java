@@ -48,15 +48,16 @@ public final class LeaderReads {
     private final RaftGateway raft;
     private final LeaderDuties duties;
     private final LockStateMachine machine;
-    private final Function<TableQuery, ByteString> leader;
+    private final Function<TableQuery, CompletableFuture<ByteString>> leader;
     private final Executor asker;
     private final java.util.function.BooleanSupplier leaderKnown;
     private final ScheduledExecutorService timer;
     private final long catchUpMillis;
 
     /**
-     * @param leader asks the leader (blocking), as {@link LeaderLink#ask}
-     * @param asker where a member that does not lead asks, and where its reads run
+     * @param leader asks the leader, as {@link LeaderLink#askAsync}
+     * @param asker where a member that does not lead reads the leader's answer, and where its reads
+     *     run
      * @param leaderKnown whether this member knows of a leader: without one, a read fails at once
      * @param timer times {@code catchUpMillis}
      * @param catchUpMillis how long a member that does not lead waits to apply the leader's read
@@ -67,7 +68,7 @@ public final class LeaderReads {
             RaftGateway raft,
             LeaderDuties duties,
             LockStateMachine machine,
-            Function<TableQuery, ByteString> leader,
+            Function<TableQuery, CompletableFuture<ByteString>> leader,
             Executor asker,
             java.util.function.BooleanSupplier leaderKnown,
             ScheduledExecutorService timer,
@@ -119,16 +120,17 @@ public final class LeaderReads {
         if (!leaderKnown.getAsBoolean()) {
             return CompletableFuture.failedFuture(raft.notLeader()); // cut off, or an election under way
         }
-        return CompletableFuture.supplyAsync(this::readIndex, asker)
+        return LeaderLink.asked(leader, ReadIndex.QUERY)
+                .handleAsync(this::readIndex, asker)
                 .thenCompose(index -> machine.appliedWaits()
                         .within(index.index(), asker, timer, catchUpMillis, "member " + raft.selfId())
                         .thenApply(v -> read.apply(index.clusterNow())));
     }
 
-    private ReadIndex.Answer readIndex() {
+    private ReadIndex.Answer readIndex(ByteString content, Throwable failure) {
         Optional<ReadIndex.Answer> answer;
         try {
-            answer = ReadIndex.Answer.parse(leader.apply(ReadIndex.QUERY));
+            answer = ReadIndex.Answer.parse(LeaderLink.content(content, failure));
         } catch (UnavailableException | IllegalArgumentException e) {
             throw new CompletionException(new UnavailableException(
                     "member " + raft.selfId() + " cannot serve a linearizable read: " + Causes.rootMessage(e), e));

@@ -8,6 +8,7 @@ import io.holdfast.server.leadership.LeaderLink;
 import io.holdfast.server.leadership.RaftGateway;
 import io.holdfast.server.raft.LockStateMachine;
 import io.holdfast.server.raft.TableQuery;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -30,9 +31,10 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  *
  * <p><b>Guarantees.</b> Heartbeat rounds have a link and a thread of their own, one round at a
  * time, so that a burst of writes never delays a round past its clients' hold. Writes and read
- * indexes share a second link and a pool of {@value #FORWARD_THREADS} threads, each blocked for
- * one round trip to the leader (see {@link LeaderLink} for why blocking). A write's reply or a read
- * waits at most {@value #CATCH_UP_MILLIS} ms for this member to apply what it needs.
+ * indexes share a second link, asked without blocking a thread ({@link LeaderLink#askAsync}) and
+ * {@value #FORWARD_IN_FLIGHT} at a time, and a pool of {@value #FORWARD_THREADS} threads that read the leader's answers and hand out the
+ * replies. A write's reply or a read waits at most {@value #CATCH_UP_MILLIS} ms for this member to
+ * apply what it needs.
  *
  * <p><b>Does not</b> decide what an answer means: the relay, the forwarding and the reads do.
  */
@@ -48,8 +50,17 @@ final class LeaderAsks implements AutoCloseable {
      * needs before it tells its client to ask another member ({@code AppliedWaits#within}).
      */
     static final long CATCH_UP_MILLIS = 2000;
-    /** Forwarded writes and read indexes asked at once (each blocks a thread for a round trip). */
-    static final int FORWARD_THREADS = 16;
+    /**
+     * Forwarded writes and read indexes that wait for the leader's answer at once; more wait their
+     * turn at this member (as many as the threads that each waited for one before the link asked
+     * without blocking).
+     */
+    static final int FORWARD_IN_FLIGHT = 16;
+    /**
+     * Threads that read the leader's answers to forwarded writes and read indexes and hand out
+     * their replies: short tasks, none waiting on the leader.
+     */
+    static final int FORWARD_THREADS = 4;
 
     private final LeaderLink relayLink;
     private final ScheduledExecutorService relayTimer;
@@ -72,8 +83,12 @@ final class LeaderAsks implements AutoCloseable {
             BooleanSupplier knowsLeader,
             boolean followerExtendsTtl) {
         String self = config.nodeId();
-        this.forwardLink =
-                new LeaderLink(raft, RaftSettings.GROUP_ID, RaftSettings.parameters(config), FORWARD_TIMEOUT_MILLIS);
+        this.forwardLink = new LeaderLink(
+                raft,
+                RaftSettings.GROUP_ID,
+                RaftSettings.parameters(config),
+                FORWARD_TIMEOUT_MILLIS,
+                FORWARD_IN_FLIGHT);
         this.forwardPool = new ThreadPoolExecutor(
                 FORWARD_THREADS,
                 FORWARD_THREADS,
@@ -83,7 +98,7 @@ final class LeaderAsks implements AutoCloseable {
                 DaemonThreads.numbered("holdfast-forward-" + self));
         forwardPool.allowCoreThreadTimeOut(true);
         this.relayLink =
-                new LeaderLink(raft, RaftSettings.GROUP_ID, RaftSettings.parameters(config), RELAY_TIMEOUT_MILLIS);
+                new LeaderLink(raft, RaftSettings.GROUP_ID, RaftSettings.parameters(config), RELAY_TIMEOUT_MILLIS, 1);
         ScheduledThreadPoolExecutor timer =
                 new ScheduledThreadPoolExecutor(1, DaemonThreads.named("holdfast-relay-" + self));
         // A read or reply that catches up in time cancels its bound: gone from the queue at once,
@@ -92,7 +107,7 @@ final class LeaderAsks implements AutoCloseable {
         this.relayTimer = timer;
         this.forwarding = new WriteForwarding(
                 self,
-                forwardLink::ask,
+                forwardLink::askAsync,
                 forwardPool,
                 machine.appliedWaits(),
                 gateway::notLeader,
@@ -125,9 +140,9 @@ final class LeaderAsks implements AutoCloseable {
         return forwarding;
     }
 
-    /** Asks the leader (blocking), on the link of forwarded writes: what read indexes use. */
-    Function<TableQuery, ByteString> forwardLink() {
-        return forwardLink::ask;
+    /** Asks the leader on the link of forwarded writes: what read indexes use. */
+    Function<TableQuery, CompletableFuture<ByteString>> forwardLink() {
+        return forwardLink::askAsync;
     }
 
     /**

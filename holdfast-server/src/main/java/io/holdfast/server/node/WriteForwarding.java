@@ -5,6 +5,7 @@ import io.holdfast.internal.Causes;
 import io.holdfast.model.Command;
 import io.holdfast.model.NotLeaderException;
 import io.holdfast.model.Reply;
+import io.holdfast.server.leadership.LeaderLink;
 import io.holdfast.server.raft.AppliedWaits;
 import io.holdfast.server.raft.Forward;
 import io.holdfast.server.raft.TableQuery;
@@ -55,7 +56,7 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  */
 final class WriteForwarding {
     private final String nodeId;
-    private final Function<TableQuery, ByteString> leader;
+    private final Function<TableQuery, CompletableFuture<ByteString>> leader;
     private final Executor sender;
     private final AppliedWaits applied;
     private final Supplier<NotLeaderException> notLeader;
@@ -64,8 +65,8 @@ final class WriteForwarding {
     private final long catchUpMillis;
 
     /**
-     * @param leader asks the leader (blocking), as {@code LeaderLink#ask}
-     * @param sender where the asking blocks, and where the reply is handed out
+     * @param leader asks the leader, as {@code LeaderLink#askAsync}
+     * @param sender where the leader's answer is read and the reply handed out
      * @param leaderKnown whether this member knows of a leader: without one, a write fails at once
      * @param timer times {@code catchUpMillis}
      * @param catchUpMillis how long this member waits to apply the leader's index of a reply before
@@ -74,7 +75,7 @@ final class WriteForwarding {
      */
     WriteForwarding(
             String nodeId,
-            Function<TableQuery, ByteString> leader,
+            Function<TableQuery, CompletableFuture<ByteString>> leader,
             Executor sender,
             AppliedWaits applied,
             Supplier<NotLeaderException> notLeader,
@@ -104,7 +105,7 @@ final class WriteForwarding {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return CompletableFuture.supplyAsync(() -> ask(write), sender).thenCompose(answer -> {
+        return LeaderLink.asked(leader, write).handleAsync(this::answer, sender).thenCompose(answer -> {
             if (answer.refusal() != null) {
                 throw new CompletionException(new UnavailableException("member " + nodeId
                         + " forwarded the write to a node that does not lead (" + answer.refusal()
@@ -120,10 +121,10 @@ final class WriteForwarding {
         });
     }
 
-    private Forward.Answer ask(Forward write) {
+    private Forward.Answer answer(ByteString bytes, Throwable failure) {
         Optional<Forward.Answer> answer;
         try {
-            answer = Forward.Answer.parse(leader.apply(write));
+            answer = Forward.Answer.parse(LeaderLink.content(bytes, failure));
         } catch (UnavailableException e) {
             throw new CompletionException(new UnavailableException(
                     "member " + nodeId + " could not forward the write: " + Causes.rootMessage(e), e));
