@@ -57,16 +57,18 @@ public final class HoldfastServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HoldfastServer.class);
 
     /**
-     * Ratis's shaded gRPC writes "INFO: Epoll available during static init of TcpMetrics" through
-     * java.util.logging, on stderr, the first time a node opens a channel to a peer (the rejoin
-     * guard's question, the log appenders): before a refusal's one line, too. Held here so that the
-     * level sticks (java.util.logging keeps loggers weakly).
+     * gRPC's java.util.logging loggers, held at WARNING (and held: such loggers are kept weakly):
+     * Ratis's "Epoll available during static init of TcpMetrics" at a node's first channel to a
+     * peer, and both gRPC servers' "Transport failed" with a 25-line stack trace for each connection
+     * that does not speak HTTP/2 ({@code curl} at the Raft or client port), closed at once either way.
      */
-    private static final java.util.logging.Logger QUIET_TCP_METRICS =
-            java.util.logging.Logger.getLogger("org.apache.ratis.thirdparty.io.grpc.netty.TcpMetrics");
+    static final List<java.util.logging.Logger> QUIET_JUL = List.of(
+            java.util.logging.Logger.getLogger("org.apache.ratis.thirdparty.io.grpc.netty.TcpMetrics"),
+            java.util.logging.Logger.getLogger("org.apache.ratis.thirdparty.io.grpc.netty.NettyServerTransport"),
+            java.util.logging.Logger.getLogger("io.grpc.netty.shaded.io.grpc.netty.NettyServerTransport"));
 
     static {
-        QUIET_TCP_METRICS.setLevel(java.util.logging.Level.WARNING);
+        QUIET_JUL.forEach(l -> l.setLevel(java.util.logging.Level.WARNING));
     }
 
     private final ServerConfig config;
