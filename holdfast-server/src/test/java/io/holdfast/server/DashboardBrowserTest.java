@@ -189,7 +189,9 @@ class DashboardBrowserTest {
     @Test
     void theDashboardShowsEachKeyWithItsValueVersionAndOwner() throws Exception {
         TestHttp http = TestHttp.plain(cluster.node(0).httpPort());
-        String session = HttpProtocolTest.open(http);
+        // no heartbeats here: a TTL the page's waits (up to 20 s each) cannot outlast. With 10 s,
+        // CI rehearsal ci25 (load 20) saw the session expire before its close: 410, not 200
+        String session = HttpProtocolTest.open(http, 120_000);
         HttpKeysTest.ok(HttpKeysTest.write(
                 http,
                 "keys/put",

@@ -36,7 +36,12 @@ class HttpProtocolTest {
     }
 
     static String open(TestHttp http) throws Exception {
-        TestHttp.Answer a = http.post("/api/v1/sessions", "{\"ttlMillis\":10000}");
+        return open(http, 10_000);
+    }
+
+    /** A session of {@code ttlMillis} that nobody keeps alive: for a test that lasts longer than 10 s. */
+    static String open(TestHttp http, long ttlMillis) throws Exception {
+        TestHttp.Answer a = http.post("/api/v1/sessions", "{\"ttlMillis\":" + ttlMillis + "}");
         assertThat(a.status()).as(a.body()).isEqualTo(201);
         return a.json().get("sessionId").asText();
     }
