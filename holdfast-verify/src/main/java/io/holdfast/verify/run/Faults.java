@@ -37,9 +37,6 @@ import java.util.Set;
  * in files of their own and record their lines through {@link #record}.
  */
 final class Faults {
-    /** How long a node may take to start. */
-    static final Duration START_TIMEOUT = Duration.ofSeconds(60);
-
     /** How long the planted {@code slow-failover} holds the clients off after a leader's SIGKILL. */
     static final Duration PLANTED_FAILOVER_DELAY = Duration.ofSeconds(20);
 
@@ -183,7 +180,7 @@ final class Faults {
     }
 
     void start(String node) throws IOException, InterruptedException {
-        nodes.start(node, START_TIMEOUT);
+        nodes.start(node, StartLimits.RESTART);
         record(START, node, "");
     }
 
@@ -334,7 +331,7 @@ final class Faults {
         }
         for (String n : nodes.ids()) {
             if (!nodes.isUp(n)) {
-                nodes.start(n, START_TIMEOUT);
+                nodes.start(n, StartLimits.RESTART);
             }
         }
         record(HEAL, "all", "");

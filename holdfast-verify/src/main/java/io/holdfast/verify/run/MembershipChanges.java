@@ -40,7 +40,7 @@ final class MembershipChanges {
         faults.record(KILL, node, faults.leaderNote("disk lost", node));
         nodes.kill(node);
         nodes.wipe(node);
-        String line = nodes.startOrRefused(node, Faults.START_TIMEOUT);
+        String line = nodes.startOrRefused(node, StartLimits.RESTART);
         boolean started = line.startsWith("READY");
         faults.record(
                 REJOIN_EMPTY,
@@ -63,7 +63,7 @@ final class MembershipChanges {
      */
     boolean add(String spare, boolean learner) throws IOException, InterruptedException {
         nodes.wipe(spare);
-        nodes.start(spare, Faults.START_TIMEOUT);
+        nodes.start(spare, StartLimits.RESTART);
         String leader = faults.leader();
         String answer =
                 nodes.changeMembers(leader, "add " + spare + "=" + nodes.address(spare) + (learner ? " learner" : ""));

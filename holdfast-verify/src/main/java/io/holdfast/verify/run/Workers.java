@@ -14,7 +14,6 @@ import java.util.Map;
  */
 final class Workers implements AutoCloseable {
     static final String MAIN = "io.holdfast.verify.client.ClientMain";
-    private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(2);
 
     /**
@@ -129,7 +128,7 @@ final class Workers implements AutoCloseable {
                             s.id(), jvm, MAIN, args, s.log(), clocks == null ? Map.of() : clocks.environment(s.id())));
         }
         for (Map.Entry<String, Child> e : running.entrySet()) {
-            String line = e.getValue().expect(READY_TIMEOUT, "READY");
+            String line = e.getValue().expect(StartLimits.WORKERS, "READY");
             sessions.put(e.getKey(), line.substring(5).trim());
         }
     }
