@@ -26,7 +26,8 @@ import java.util.function.LongSupplier;
  * <p><b>What it prints.</b> A first line with the master seed and the command that replays the whole
  * soak; one line per round (number, scenario, seed, operations, faults injected, violations, result,
  * time, and the directory when it is kept), and under a round that broke off a line saying why (a
- * node that would not start, say); and a total line at the end (rounds, operations, faults,
+ * node that would not start, say), under a round that failed a line per checker that did not pass
+ * with its first violations (so that a CI log says why); and a total line at the end (rounds, operations, faults,
  * distinct seeds, scenarios covered, violations, failed rounds). Each round's own report (the
  * summary and every checker's result, as {@code holdfast verify} prints them) goes to {@code
  * report.txt} in the round's directory.
@@ -51,6 +52,9 @@ import java.util.function.LongSupplier;
  * line is still printed for the rounds so far, and the exception ends the soak with its cause.
  */
 public final class Soak {
+    /** How much of one finding a round's line carries: a checker's first violations, not a page of them. */
+    private static final int FINDING_CHARS = 600;
+
     /**
      * What to soak.
      *
@@ -231,6 +235,11 @@ public final class Soak {
         if (result == SoakTotals.Result.BROKE_OFF) {
             out.println("         broke off: " + outcome.brokeOff()); // its report is in the directory kept
         }
+        if (result != SoakTotals.Result.PASS) {
+            for (String finding : outcome.findings()) { // the report in the directory kept has them all
+                out.println("         " + clip(finding, FINDING_CHARS));
+            }
+        }
         out.flush();
         return true;
     }
@@ -270,6 +279,10 @@ public final class Soak {
             dir = options.outDir().resolve(round.dirName() + "-" + i);
         }
         return Files.createDirectories(dir);
+    }
+
+    private static String clip(String line, int max) {
+        return line.length() <= max ? line : line.substring(0, max) + " …";
     }
 
     /** Deletes a directory and everything in it; files that vanish meanwhile are no error. */

@@ -148,8 +148,20 @@ public final class Verifier {
      * @param operations the completed operations of the history ({@link Summary#completed()})
      * @param faults the faults injected ({@link Summary#injected()})
      * @param violations the violations of every checker together
+     * @param findings one line per checker that did not pass (its name, status and first violations),
+     *     so that a soak can say why a round failed where its report is out of reach (a CI log)
      */
-    record Outcome(boolean passed, String brokeOff, long operations, long faults, long violations) {}
+    record Outcome(
+            boolean passed, String brokeOff, long operations, long faults, long violations, List<String> findings) {
+        Outcome {
+            findings = List.copyOf(findings);
+        }
+
+        /** An outcome without findings (a test's scripted round). */
+        Outcome(boolean passed, String brokeOff, long operations, long faults, long violations) {
+            this(passed, brokeOff, operations, faults, violations, List.of());
+        }
+    }
 
     private boolean runOne(Scenario s, Options o) throws IOException, InterruptedException {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
@@ -233,8 +245,8 @@ public final class Verifier {
             files.add(stores.unfencedLog());
             WallClocks clocks = Scenarios.jumpsClocks(s) ? WallClocks.in(dir.resolve("clocks")) : null;
             nodes.withClocks(clocks);
-            nodes.startAll(Duration.ofSeconds(90));
-            nodes.awaitLeader(Duration.ofSeconds(60));
+            nodes.startAll(StartLimits.FIRST_START);
+            nodes.awaitLeader(StartLimits.FIRST_LEADER);
             List<Workers.Spec> specs = new ArrayList<>();
             // Client i is homed on member i mod members (ADR 0003): clients on every member,
             // followers too, in every scenario, placed by the run rather than by chance.
@@ -339,6 +351,7 @@ public final class Verifier {
         List<CheckResult> results = Checkers.run(records, bounds);
         boolean ok = true;
         long violations = 0;
+        List<String> findings = new ArrayList<>();
         for (CheckResult r : results) {
             violations += r.violations().size();
             String counts = r.counts().isEmpty() ? "" : "  " + new java.util.TreeMap<>(r.counts());
@@ -351,13 +364,29 @@ public final class Verifier {
             if (r.violations().size() > 10) {
                 out.println("      … and " + (r.violations().size() - 10) + " more");
             }
-            ok &= r.status() == CheckResult.Status.PASS || r.status() == CheckResult.Status.SKIPPED;
+            boolean passed = r.status() == CheckResult.Status.PASS || r.status() == CheckResult.Status.SKIPPED;
+            if (!passed) {
+                String first = r.violations().isEmpty()
+                        ? detail
+                        : ": "
+                                + String.join(
+                                        " | ",
+                                        r.violations()
+                                                .subList(
+                                                        0,
+                                                        Math.min(
+                                                                3,
+                                                                r.violations().size())));
+                findings.add(r.checker() + " " + r.status() + first);
+            }
+            ok &= passed;
         }
         if (brokeOff != null) {
             out.println("  verdict: FAIL (the run broke off: " + brokeOff + ")");
         } else {
             out.println("  verdict: " + (ok ? "PASS" : "FAIL"));
         }
-        return new Outcome(ok && brokeOff == null, brokeOff, summary.completed(), summary.injected(), violations);
+        return new Outcome(
+                ok && brokeOff == null, brokeOff, summary.completed(), summary.injected(), violations, findings);
     }
 }

@@ -63,7 +63,19 @@ class SoakRunTest {
         int exit = soak.run();
 
         System.out.print(printed);
-        List<String> lines = printed.toString().lines().toList();
+        List<String> all = printed.toString().lines().toList();
+        // under the failed round, each checker that did not pass with its first violations
+        List<String> findings =
+                all.stream().filter(l -> l.startsWith("         ")).toList();
+        assertThat(findings)
+                .as(printed.toString())
+                .isNotEmpty()
+                .anySatisfy(f -> assertThat(f).startsWith("         fencing FAIL: token 1 used by"));
+        assertThat(all.indexOf(findings.get(0)))
+                .as("right under the failed round")
+                .isEqualTo(2);
+        List<String> lines =
+                all.stream().filter(l -> !l.startsWith("         ")).toList();
         assertThat(lines).as(printed.toString()).hasSize(4);
         assertThat(lines.get(0)).startsWith("soak: 30m in rounds of 5s, master seed 11;");
 

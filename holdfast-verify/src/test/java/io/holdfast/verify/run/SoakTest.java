@@ -129,6 +129,27 @@ class SoakTest {
     }
 
     @Test
+    void underAFailedRoundItsFindingsStandSoThatACiLogSaysWhy() throws Exception {
+        String finding = "liveness FAIL: lock-0: final-phase ACQUIRE by c2:21 did not succeed " + "x".repeat(700);
+        soak(
+                        Duration.ofMinutes(10),
+                        scripted(Map.of(
+                                2,
+                                new Verifier.Outcome(
+                                        false, null, 250, 7, 1, List.of(finding, "leases FAIL: two holders")))))
+                .run();
+
+        assertThat(lines().get(2)).contains("FAIL", "kept ");
+        assertThat(lines().get(3))
+                .startsWith("         liveness FAIL: lock-0: final-phase ACQUIRE by c2:21 did not succeed xxx")
+                .as("a finding is clipped, not a page")
+                .hasSizeLessThan(640)
+                .endsWith(" …");
+        assertThat(lines().get(4)).isEqualTo("         leases FAIL: two holders");
+        assertThat(lines().get(5)).startsWith("round 3 ").as("a passed round has no findings under it");
+    }
+
+    @Test
     void anInconclusiveRoundFailsTheSoakAsAViolationDoesAndKeepsItsRecordForARecheck() throws Exception {
         // a checker that could not decide (a search out of budget): no violation, and no pass
         int exit = soak(Duration.ofMinutes(5), scripted(Map.of(2, new Verifier.Outcome(false, null, 80, 4, 0))))
