@@ -30,7 +30,7 @@ public final class Checkers {
                 new ReplicasChecker(),
                 new AppliedChecker(),
                 new CatchUpChecker(),
-                new HealCatchUpChecker(),
+                new HealCatchUpChecker(bounds.heal()),
                 new InterruptedAddChecker(),
                 new AvailabilityChecker(bounds));
     }

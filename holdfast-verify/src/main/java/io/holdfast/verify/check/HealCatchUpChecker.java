@@ -6,6 +6,7 @@ import io.holdfast.verify.history.Fault;
 import io.holdfast.verify.history.FaultAction;
 import io.holdfast.verify.history.Meta;
 import io.holdfast.verify.history.Record;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -14,7 +15,9 @@ import java.util.Set;
 
 /**
  * {@code heal-catch-up}: in a scenario that expects {@link Expectation#HEAL_CATCH_UP}, every replica reaches
- * the leader's commit index as of each heal within {@link #LIMIT_MILLIS} of it, or of the moment a
+ * the leader's commit index as of each heal within the run's heal bound of it (the {@code
+ * availability} checker's, {@code --max-heal-gap}: 5 s for a quiet machine, 15 s in CI, whose loaded
+ * machine once took 5.7 s), or of the moment a
  * leader was first seen if none led at the heal (read from the {@link CaughtUp} records the harness
  * writes after each heal): the election after a heal is the {@code availability} checker's to bound
  * (a leader that took itself for one the whole partition, then stepped down at the heal, leaves the
@@ -27,11 +30,23 @@ import java.util.Set;
  * <p>It says nothing about what the replicas hold once caught up (the {@code replicas} and {@code
  * applied} checkers do). The failure it catches: a leader whose appenders wait seconds between
  * retries after a long outage (Ratis's default retry policy ends at 5 s waits), so a healed
- * follower stays behind, and one more failure loses the majority.
+ * follower stays behind, and one more failure loses the majority (7 to 13 s behind, measured
+ * before the fix: {@code HealCatchUpTest} in holdfast-server holds that one to its own bound on any
+ * machine).
  */
 final class HealCatchUpChecker implements Checker {
     /** The longest a replica may take from a heal to the leader's commit index as of the heal. */
-    static final long LIMIT_MILLIS = 5_000;
+    private final long limitMillis;
+
+    /** Bounded for a quiet machine ({@link AvailabilityChecker.Bounds#QUIET}'s heal bound, 5 s). */
+    HealCatchUpChecker() {
+        this(AvailabilityChecker.Bounds.QUIET.heal());
+    }
+
+    /** Bounded by {@code limit} (the run's heal bound). */
+    HealCatchUpChecker(Duration limit) {
+        this.limitMillis = limit.toMillis();
+    }
 
     @Override
     public String name() {
@@ -83,12 +98,12 @@ final class HealCatchUpChecker implements Checker {
                 violations.add(c.node() + ": not caught up " + c.millis() + " ms after " + heal + " (applied "
                         + c.reached() + ", leader " + c.leader() + "'s commit index at the heal " + c.target()
                         + ")");
-            } else if (c.catchUpMillis() > LIMIT_MILLIS) {
+            } else if (c.catchUpMillis() > limitMillis) {
                 String since = c.catchUpMillis() == c.millis()
                         ? ""
                         : " (" + c.catchUpMillis() + " ms after " + c.leader() + " was first seen leading)";
                 violations.add(c.node() + ": caught up " + c.millis() + " ms after " + heal + since + ", more than "
-                        + LIMIT_MILLIS + " ms (leader " + c.leader() + "'s commit index at the heal " + c.target()
+                        + limitMillis + " ms (leader " + c.leader() + "'s commit index at the heal " + c.target()
                         + ")");
             }
         }

@@ -56,6 +56,25 @@ class HealCatchUpCheckerTest {
     }
 
     /**
+     * CI's bound for its loaded machine (--max-heal-gap 15s) holds catching up to it too: a planted-bug
+     * run at load 40 took 5.7 s there, which counted as catching that bug.
+     */
+    @Test
+    void theRunsHealBoundIsTheLimit() {
+        List<Record> run =
+                List.of(meta("member-homes", Expectation.HEAL_CATCH_UP), heal(), after("n1", 0), after("n3", 5_710));
+        HealCatchUpChecker loaded = new HealCatchUpChecker(java.time.Duration.ofSeconds(15));
+        assertThat(loaded.check(run).status()).isEqualTo(Status.PASS);
+        assertThat(checker.check(run).status()).as("the quiet bound").isEqualTo(Status.FAIL);
+        List<Record> slower =
+                List.of(meta("member-homes", Expectation.HEAL_CATCH_UP), heal(), after("n1", 0), after("n3", 15_200));
+        assertThat(loaded.check(slower).violations())
+                .singleElement()
+                .asString()
+                .contains("caught up 15200 ms after the heal", "more than 15000 ms");
+    }
+
+    /**
      * The soak's round (partition, seed 148492461): the old leader stepped down at the heal and the
      * cluster took 6.3 s to elect n1; every replica, n1 included, had caught up within 25 ms of it.
      */
