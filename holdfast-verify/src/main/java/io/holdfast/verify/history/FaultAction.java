@@ -54,6 +54,11 @@ public enum FaultAction {
     /** A client asked to try an exclusive lock at once (not a fault: the moment it is asked matters). */
     CONTEND("contend"),
     /**
+     * A client's workload stopped, or started again (not a fault: an idle client makes no calls but
+     * its heartbeats and a {@link #CONTEND}'s hold); the detail says which.
+     */
+    IDLE("idle"),
+    /**
      * A process's wall clock moved (libfaketime; its monotonic clock untouched); the detail is the
      * offset from the real clock it runs at from then on, in seconds.
      */

@@ -1,6 +1,7 @@
 package io.holdfast.verify.run;
 
 import static io.holdfast.verify.history.FaultAction.CONTEND;
+import static io.holdfast.verify.history.FaultAction.IDLE;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -73,6 +74,40 @@ final class ClientCues {
         }
         faults.record(CONTEND, client, key + ": " + (answer == null ? "no answer" : answer));
         return answer;
+    }
+
+    /**
+     * Stops {@code client}'s workload (ClientMain's {@code stop}: its operation under way finishes and
+     * what it held is released), so that it makes no calls but its heartbeats and a {@link #contend}'s
+     * hold until {@link #busy}: the member it talks to stays the one it was homed on. Returns whether
+     * it said {@code STOPPED} within {@code timeout}; {@link #busy} waits for that answer if not.
+     */
+    boolean idle(String client, Duration timeout) throws InterruptedException {
+        try {
+            workers.ask(client, "stop", timeout, "STOPPED");
+            faults.record(IDLE, client, "workload stopped");
+            return true;
+        } catch (IOException e) {
+            faults.record(IDLE, client, "workload not stopped yet: " + e.getMessage());
+            return false;
+        }
+    }
+
+    /**
+     * Starts {@code client}'s workload again after {@link #idle}; if idle's {@code stop} was not
+     * answered then, waits for that answer first (up to 30 s), so that no later wait for {@code
+     * STOPPED} takes it for its own. A client that never answers stays idle.
+     */
+    void busy(String client, boolean stopped) throws InterruptedException {
+        try {
+            if (!stopped) {
+                workers.expect(client, Duration.ofSeconds(30), "STOPPED");
+            }
+            workers.send(client, "start");
+            faults.record(IDLE, client, "workload started again");
+        } catch (IOException e) {
+            faults.record(IDLE, client, "workload left stopped: " + e.getMessage());
+        }
     }
 
     /**

@@ -33,6 +33,7 @@ class FaultActionTest {
         NAMES.put(FaultAction.TRANSFER_LEADER, "transfer-leader");
         NAMES.put(FaultAction.SNAPSHOT, "snapshot");
         NAMES.put(FaultAction.CONTEND, "contend");
+        NAMES.put(FaultAction.IDLE, "idle");
         NAMES.put(FaultAction.CLOCK_JUMP, "clock-jump");
         NAMES.put(FaultAction.REJOIN_EMPTY, "rejoin-empty");
         NAMES.put(FaultAction.ADD_MEMBER, "add-member");
