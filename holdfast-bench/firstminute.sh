@@ -10,9 +10,12 @@
 #   1. fresh: starts `holdfast bench --per-second --warmup 0s --await-backend 120s` first, then three fresh
 #      server processes (new data directories); the bench's first second is the first second in which the
 #      cluster answers. Measured --seconds.
-#   2. kill: a new bench of --seconds + 5 s on the same cluster; 5 s into it the leader (Holdfast: `holdfast
-#      members`; ZooKeeper: the `srvr` command's "Mode: leader") gets SIGKILL and is started again at once on
-#      its data. The series after the kill is seconds 6.. of that bench.
+#   2. kill: a new bench on the same cluster, primed first (--prime, as a long-running application's client
+#      is warm when a leader dies), then --seconds + 5 s measured; at the end of its 5th measured second the
+#      leader (Holdfast: `holdfast members`; ZooKeeper: the `srvr` command's "Mode: leader") gets SIGKILL and
+#      is started again at once on its data. The series after the kill is measured seconds 6.. of that bench.
+#      (Before 2026-12-02 this bench started cold, with no prime: its first seconds measured the client's JIT
+#      as much as the new leader's.)
 #   3. warm: `holdfast bench --warmup PRIME --duration 20s` on the same cluster: the warm figure.
 # Then it stops the cluster and prints, per series, the pairs/s of every second, the warm figure, and how
 # many seconds after the 5th were below 50 % of it (issue 55's goal: none).
@@ -178,9 +181,10 @@ bench() { # uri workload file extra-args...
     --await-backend 120s "$@" >"$file" 2>&1
 }
 
-# The pairs/s of the measured seconds FROM..TO of a bench's --per-second lines, space-separated.
-series() { awk -v from="$2" -v to="$3" '$1 == "second" && $3 == "measure" && $2 >= from && $2 <= to {
-  gsub(",", "", $4); printf "%s%d", (n++ ? " " : ""), $4 } END { print "" }' "$1"; }
+# The pairs/s of the measured seconds FROM..TO (counted from the first measured second, after any prime) of a
+# bench's --per-second lines, space-separated.
+series() { awk -v from="$2" -v to="$3" '$1 == "second" && $3 == "measure" { m++; if (m >= from && m <= to) {
+  gsub(",", "", $4); printf "%s%d", (n++ ? " " : ""), $4 } } END { print "" }' "$1"; }
 warm_of() { awk '$1 == "throughput" { gsub(",", "", $2); print int($2); exit }' "$1"; }
 
 # The CPU time the servers of MEMBERS have used since they started (start, election, serving), and per pair of
@@ -223,10 +227,14 @@ run_system() { # holdfast|zookeeper
     wait "$b" || true
     cpu_of "$sys $w fresh" "$out/$sys-$w-fresh.txt" $members | tee -a "$out/cpu.txt"
     leader=$("$leader_of") || leader=
-    say "$sys $w: leader ${leader:-not found} to be killed 5 s into a ${seconds} s + 5 s run"
-    bench "$uri" "$w" "$out/$sys-$w-kill.txt" --per-second --warmup 0s --duration "$((seconds + 5))s" &
+    say "$sys $w: leader ${leader:-not found} to be killed 5 s into a ${seconds} s + 5 s run, after a ${prime} prime"
+    bench "$uri" "$w" "$out/$sys-$w-kill.txt" --per-second --warmup "$prime" --duration "$((seconds + 5))s" &
     b=$!
-    sleep 5
+    # the end of the first measured second, then four more: the kill ends the 5th
+    while kill -0 "$b" 2>/dev/null && ! grep -q '^second .* measure ' "$out/$sys-$w-kill.txt" 2>/dev/null; do
+      sleep 0.1
+    done
+    sleep 4
     if [[ -n $leader ]]; then
       kill -KILL "${pid[$leader]}"
       wait "${pid[$leader]}" 2>/dev/null || true
