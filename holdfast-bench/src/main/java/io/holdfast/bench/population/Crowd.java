@@ -74,6 +74,13 @@ final class Crowd implements Generator {
     private final List<Watch> watches = new ArrayList<>();
     /** Sessions opened on each connection, by connection index. */
     private final List<AtomicInteger> sessionsOn = new ArrayList<>();
+    /** The sessions of each connection, by connection index. */
+    private final List<List<LockClient>> sessionsOf = new ArrayList<>();
+    /** Each connection's story around a kill, printed to standard error (a worker's log). */
+    private final KillTimeline timeline = new KillTimeline();
+
+    private List<String> homesAtKill = List.of();
+    private String killed;
 
     private final AtomicLong keepAlives = new AtomicLong();
     private final ServedAgain servedAgain = new ServedAgain();
@@ -194,14 +201,18 @@ final class Crowd implements Generator {
         while (connections.size() * (long) sessionsPerConnection < target) {
             ClusterTransport t = HoldfastProvider.transport(uri, options.requestTimeout());
             transports.add(t);
-            connections.add(counting(t));
+            connections.add(counting(t, transports.size() - 1));
             sessionsOn.add(new AtomicInteger());
+            sessionsOf.add(Collections.synchronizedList(new ArrayList<>()));
         }
         InFlight.runPaced(from, target, openRate, i -> {
             int c = i / sessionsPerConnection;
             return CompletableFuture.runAsync(
                     () -> {
-                        sessions.add(ClientRuntime.open("holdfast", uri, connections.get(c), options, capabilities));
+                        LockClient opened =
+                                ClientRuntime.open("holdfast", uri, connections.get(c), options, capabilities);
+                        sessions.add(opened);
+                        sessionsOf.get(c).add(opened);
                         sessionsOn.get(c).incrementAndGet();
                     },
                     openers);
@@ -287,20 +298,40 @@ final class Crowd implements Generator {
 
     @Override
     public void killing(String member, Duration window) {
+        killed = member;
+        List<String> homes = new ArrayList<>();
+        for (int c = 0; c < transports.size(); c++) {
+            homes.add(asConnections.home(c));
+        }
+        homesAtKill = homes;
+        timeline.start(transports.size(), asConnections::home, timers);
         killWatch.killing(member, window, asConnections, sessionCount(), expiredSessions(), tally().sessionsByHome());
     }
 
     @Override
     public KillTally afterKill() throws InterruptedException {
-        return killWatch.afterKill(asConnections, options.sessionTtl(), this::expiredSessions);
+        KillTally tally = killWatch.afterKill(asConnections, options.sessionTtl(), this::expiredSessions);
+        timeline.print(System.err, killed, homesAtKill, c -> sessionsOn.get(c).get(), this::endedOn);
+        return tally;
+    }
+
+    /** Sessions of connection {@code c} that are no longer open. */
+    private int endedOn(int c) {
+        List<LockClient> of = sessionsOf.get(c);
+        synchronized (of) {
+            return (int) of.stream().filter(s -> !s.isOpen()).count();
+        }
     }
 
     private LockClient session(int i) {
         return sessions.get(Math.floorMod(i, sessions.size()));
     }
 
-    /** The transport, with its acknowledged heartbeats counted and its close left to this crowd. */
-    private LockService counting(ClusterTransport transport) {
+    /**
+     * The transport (connection {@code c}), with its acknowledged heartbeats counted (and told to the kill's
+     * timeline with its failures) and its close left to this crowd.
+     */
+    private LockService counting(ClusterTransport transport, int c) {
         InvocationHandler h = (proxy, method, args) -> {
             if (method.getName().equals("close") && (args == null || args.length == 0)) {
                 return null; // a session's close must not close the connection the others share
@@ -316,10 +347,17 @@ final class Crowd implements Generator {
                 servedAgain.sent(session);
                 @SuppressWarnings("unchecked")
                 CompletableFuture<Reply> reply = (CompletableFuture<Reply>) result;
-                reply.thenAccept(r -> {
+                reply.whenComplete((r, e) -> {
                     if (r instanceof Reply.Ok) {
                         keepAlives.incrementAndGet();
                         servedAgain.acknowledged(session);
+                        timeline.acknowledged(c);
+                    } else {
+                        timeline.failed(
+                                c,
+                                e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                                        ? e.getCause()
+                                        : e != null ? e : r);
                     }
                 });
             }
