@@ -35,6 +35,21 @@ public final class Heartbeats {
     }
 
     /**
+     * A relayed round's answer: the verdicts ({@link #touch}), or why this node refuses the round
+     * (it does not lead, or leads without its lease). The one rule for a round that came over the
+     * Raft port from a member and for one of this node's own relay, which it answers here once it
+     * leads ({@link LeaderAsks}).
+     */
+    io.holdfast.server.raft.TableQuery.TouchSessions.Answer round(List<String> sessionIds) {
+        try {
+            return io.holdfast.server.raft.TableQuery.TouchSessions.Answer.of(touch(sessionIds));
+        } catch (RuntimeException e) {
+            return io.holdfast.server.raft.TableQuery.TouchSessions.Answer.refused(
+                    io.holdfast.internal.Causes.rootMessage(e));
+        }
+    }
+
+    /**
      * The verdicts on a round of heartbeats, in its order.
      *
      * @throws NotLeaderException if this node does not lead (or does not yet serve as leader)

@@ -8,6 +8,8 @@ import io.holdfast.server.leadership.LeaderLink;
 import io.holdfast.server.leadership.RaftGateway;
 import io.holdfast.server.raft.LockStateMachine;
 import io.holdfast.server.raft.TableQuery;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -72,6 +74,8 @@ final class LeaderAsks implements AutoCloseable {
 
     /**
      * @param knowsLeader whether this member knows of another member that leads
+     * @param leadsHere whether this member serves as the leader now (its duties are active)
+     * @param touchHere this member's own answer to a round ({@link Heartbeats#round}), for when it leads
      * @param followerExtendsTtl the planted bug follower-extends-ttl (verification only)
      */
     LeaderAsks(
@@ -81,6 +85,8 @@ final class LeaderAsks implements AutoCloseable {
             LockStateMachine machine,
             RaftGateway gateway,
             BooleanSupplier knowsLeader,
+            BooleanSupplier leadsHere,
+            Function<List<String>, TableQuery.TouchSessions.Answer> touchHere,
             boolean followerExtendsTtl) {
         String self = config.nodeId();
         this.forwardLink = new LeaderLink(
@@ -120,14 +126,33 @@ final class LeaderAsks implements AutoCloseable {
                 ticker,
                 relayTimer,
                 relaySender,
-                ids -> TableQuery.TouchSessions.Answer.parse(
-                        relayLink.ask(new TableQuery.TouchSessions(ids)), ids.size()),
+                relayRound(
+                        leadsHere,
+                        touchHere,
+                        ids -> TableQuery.TouchSessions.Answer.parse(
+                                relayLink.ask(new TableQuery.TouchSessions(ids)), ids.size())),
                 gateway::notLeader,
                 RELAY_INTERVAL_MILLIS,
                 2 * RaftServerConfigKeys.Rpc.timeoutMax(raft.getProperties()).toLong(TimeUnit.MILLISECONDS));
         if (followerExtendsTtl) {
             relay.plantFollowerExtendsTtl(); // PLANTED BUG (verification only)
         }
+    }
+
+    /**
+     * Where a round of this member's relay goes: to the leader over the link, or, once this member
+     * leads itself, to its own verdicts, at once. Heartbeats that reached a member before it began
+     * to lead wait in its relay; asking the link for them would send the round round-trip to itself,
+     * or to the dead leader its link still believes in, for up to {@value #RELAY_TIMEOUT_MILLIS} ms,
+     * while its clients' TTLs run (a 20,000-session kill on 2026-12-02: connections that moved to
+     * the new leader had their first acknowledgement 0.8 to 1.7 s after those that moved to the other
+     * survivor).
+     */
+    static Function<List<String>, Optional<TableQuery.TouchSessions.Answer>> relayRound(
+            BooleanSupplier leadsHere,
+            Function<List<String>, TableQuery.TouchSessions.Answer> touchHere,
+            Function<List<String>, Optional<TableQuery.TouchSessions.Answer>> overLink) {
+        return ids -> leadsHere.getAsBoolean() ? Optional.of(touchHere.apply(ids)) : overLink.apply(ids);
     }
 
     /** The relay of this member's clients' heartbeats. */

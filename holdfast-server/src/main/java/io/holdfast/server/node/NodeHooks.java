@@ -77,13 +77,7 @@ final class NodeHooks implements StateMachineHooks {
     /** A round relayed by a member: {@link Heartbeats}'s verdicts, or why this node refuses it. */
     @Override
     public io.holdfast.server.raft.TableQuery.TouchSessions.Answer touchSessions(List<String> sessionIds) {
-        try {
-            return io.holdfast.server.raft.TableQuery.TouchSessions.Answer.of(
-                    parts.heartbeats().touch(sessionIds));
-        } catch (RuntimeException e) {
-            return io.holdfast.server.raft.TableQuery.TouchSessions.Answer.refused(
-                    io.holdfast.internal.Causes.rootMessage(e));
-        }
+        return parts.heartbeats().round(sessionIds);
     }
 
     /**

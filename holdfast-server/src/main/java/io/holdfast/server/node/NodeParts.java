@@ -132,6 +132,8 @@ public final class NodeParts implements AutoCloseable {
                 machine,
                 gateway,
                 this::knowsLeader,
+                duties::isActive,
+                ids -> heartbeats().round(ids),
                 bugs.contains(PlantedBug.FOLLOWER_EXTENDS_TTL));
         this.reads = new LeaderReads(
                 gateway,

@@ -1,0 +1,94 @@
+package io.holdfast.server.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.holdfast.model.NotLeaderException;
+import io.holdfast.server.raft.TableQuery.TouchSessions.Answer;
+import io.holdfast.server.raft.TableQuery.TouchSessions.Verdict;
+import io.holdfast.testkit.FakeTicker;
+import io.holdfast.testkit.ManualScheduler;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Where a member's relay rounds go ({@link LeaderAsks#relayRound}): over the link while another
+ * member leads, to this member's own verdicts once it leads, so that heartbeats that reached it
+ * during the election are answered in the first interval after its duties start, not after a
+ * round trip to itself or a timeout on the dead leader.
+ */
+class RelayRoundTest {
+    private final FakeTicker ticker = new FakeTicker();
+    private final ManualScheduler scheduler = new ManualScheduler(ticker);
+    private final Queue<Runnable> sends = new ArrayDeque<>();
+    private final AtomicBoolean leadsHere = new AtomicBoolean();
+    /** The rounds sent over the link, and those answered here. */
+    private final List<List<String>> overLink = new ArrayList<>();
+
+    private final List<List<String>> here = new ArrayList<>();
+
+    private final SessionRelay relay = new SessionRelay(
+            "n2",
+            ticker,
+            scheduler,
+            sends::add,
+            LeaderAsks.relayRound(
+                    leadsHere::get,
+                    ids -> {
+                        here.add(List.copyOf(ids));
+                        return Answer.of(ids.stream().map(i -> Verdict.ACKED).toList());
+                    },
+                    ids -> {
+                        overLink.add(List.copyOf(ids));
+                        // The link's leader is not ready (an election): no verdicts.
+                        return Optional.of(Answer.refused("n1 does not lead yet"));
+                    }),
+            () -> new NotLeaderException("n2 does not lead; the leader is n1", "n1"),
+            100,
+            4000);
+
+    private void interval() {
+        scheduler.advance(Duration.ofMillis(100));
+        Runnable send;
+        while ((send = sends.poll()) != null) {
+            send.run();
+        }
+    }
+
+    @Test
+    void heartbeatsHeldThroughTheElectionAreAnsweredHereInTheFirstIntervalAfterThisMemberLeads() {
+        CompletableFuture<Verdict> held = relay.heartbeat("a", 2000);
+        interval();
+        assertThat(overLink)
+                .as("another member leads: the round goes over the link")
+                .containsExactly(List.of("a"));
+        assertThat(held).as("no verdict from a leader that is not ready").isNotDone();
+
+        leadsHere.set(true);
+        CompletableFuture<Verdict> later = relay.heartbeat("b", 2000);
+        interval();
+        assertThat(here).as("this member leads: its own verdicts").containsExactly(List.of("a", "b"));
+        assertThat(overLink).as("the link is not asked again").hasSize(1);
+        assertThat(held).isCompletedWithValue(Verdict.ACKED);
+        assertThat(later).isCompletedWithValue(Verdict.ACKED);
+    }
+
+    @Test
+    void aMemberThatLeadsNoMoreSendsItsRoundsOverTheLinkAgain() {
+        leadsHere.set(true);
+        relay.heartbeat("a", 2000);
+        interval();
+        leadsHere.set(false);
+        CompletableFuture<Verdict> after = relay.heartbeat("b", 2000);
+        interval();
+        assertThat(here).containsExactly(List.of("a"));
+        assertThat(overLink).containsExactly(List.of("b"));
+        assertThat(after).as("only a leader's verdict answers it").isNotDone();
+    }
+}
