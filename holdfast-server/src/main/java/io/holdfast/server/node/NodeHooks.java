@@ -149,6 +149,8 @@ final class NodeHooks implements StateMachineHooks {
     @Override
     public void leaderReady() {
         parts.duties().start();
+        // Heartbeats that reached this node's relay during the election: answered now, as the leader.
+        parts.relay().answerHere(parts.heartbeats()::round);
         parts.identity().leaderReady(parts.machine().read(ClusterIdRecord::inTable), parts.proposer()::propose);
         io.holdfast.core.AccessRules initial = parts.initialRules();
         if (initial != null && parts.machine().read(t -> t.accessRules() == null)) {

@@ -18,6 +18,8 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A member's relay of its clients' heartbeats to the leader (ADR 0003): the heartbeats that arrive
@@ -55,6 +57,7 @@ import java.util.function.Supplier;
  * round is sent on the injected executor (sending blocks for up to Ratis's request timeout).
  */
 public final class SessionRelay implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SessionRelay.class);
     private final String nodeId;
     private final Ticker ticker;
     private final Function<List<String>, Optional<Answer>> leader;
@@ -72,6 +75,10 @@ public final class SessionRelay implements AutoCloseable {
     private long lastAnsweredNanos;
     /** Why the last round got no verdicts; null after one that did. */
     private String lastFailure;
+    /** Rounds without verdicts since the last one with (for the log line when a leader answers again). */
+    private int failedRounds;
+    /** When heartbeats failed by their hold were last logged (at most once a second); timer thread only. */
+    private long lateLoggedNanos = Long.MIN_VALUE / 2;
 
     private boolean closed;
     /** Planted bug follower-extends-ttl (verification only); see {@link #plantFollowerExtendsTtl}. */
@@ -147,6 +154,62 @@ public final class SessionRelay implements AutoCloseable {
         return held.answer;
     }
 
+    /**
+     * This member has begun to lead: every heartbeat it holds, waiting for a round or in the round
+     * in flight, gets this member's own verdict now ({@code here}, the leader's rule), instead of
+     * after the round in flight ends, which may be a timeout on the dead leader that its link still
+     * believed in. A refusal ({@code here} found no lease yet) leaves them as they were. The round in
+     * flight still ends as before; what it answers later for the heartbeats answered here is
+     * ignored (a future completes once).
+     */
+    public void answerHere(Function<List<String>, Answer> here) {
+        Map<String, List<Held>> held = new LinkedHashMap<>();
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            if (inFlight != null) {
+                inFlight.forEach((id, list) ->
+                        held.computeIfAbsent(id, k -> new ArrayList<>()).addAll(list));
+            }
+            next.forEach((id, list) ->
+                    held.computeIfAbsent(id, k -> new ArrayList<>()).addAll(list));
+        }
+        held.values().removeIf(list -> {
+            list.removeIf(h -> h.answer.isDone());
+            return list.isEmpty();
+        });
+        if (held.isEmpty()) {
+            return;
+        }
+        List<String> ids = new ArrayList<>(held.keySet());
+        Answer answer = here.apply(ids);
+        if (answer.refusal() != null) {
+            LOG.info(
+                    "Node {} leads but cannot answer yet the heartbeats of {} sessions that its relay holds: {}",
+                    nodeId,
+                    ids.size(),
+                    answer.refusal());
+            return;
+        }
+        List<Verdict> verdicts = answer.verdicts();
+        for (int i = 0; i < ids.size() && i < verdicts.size(); i++) {
+            for (Held h : held.get(ids.get(i))) {
+                h.answer.complete(verdicts.get(i));
+            }
+        }
+        LOG.info("Node {} leads: it answered the heartbeats of {} sessions that its relay held", nodeId, ids.size());
+        synchronized (lock) {
+            lastFailure = null;
+            failedRounds = 0;
+            lastAnsweredNanos = ticker.nanos();
+            next.values().removeIf(list -> {
+                list.removeIf(h -> h.answer.isDone());
+                return list.isEmpty();
+            });
+        }
+    }
+
     /** One interval: fails the heartbeats held past their hold, and sends a round if none is in flight. */
     void tick() {
         Map<String, List<Held>> round;
@@ -171,6 +234,11 @@ public final class SessionRelay implements AutoCloseable {
         if (!late.isEmpty()) {
             UnavailableException why = cutOff(now);
             late.forEach(h -> fail(h, why));
+            if (now - lateLoggedNanos >= TimeUnit.SECONDS.toNanos(1)) {
+                lateLoggedNanos = now;
+                LOG.info(
+                        "Node {} failed {} heartbeats held past their hold: {}", nodeId, late.size(), why.getMessage());
+            }
         }
         if (round != null) {
             Map<String, List<Held>> sent = round;
@@ -210,10 +278,28 @@ public final class SessionRelay implements AutoCloseable {
             return;
         }
         List<Verdict> verdicts = answer.get().verdicts();
+        int failed;
+        String lastWhy;
+        long sinceMillis;
         synchronized (lock) {
             inFlight = null;
+            failed = failedRounds;
+            lastWhy = lastFailure;
+            failedRounds = 0;
             lastFailure = null;
-            lastAnsweredNanos = ticker.nanos();
+            long now = ticker.nanos();
+            sinceMillis = TimeUnit.NANOSECONDS.toMillis(now - lastAnsweredNanos);
+            lastAnsweredNanos = now;
+        }
+        if (failed > 0) {
+            LOG.info(
+                    "Node {} relays heartbeats again: a leader answered a round of {} after {} ms and {} rounds"
+                            + " without verdicts (the last: {})",
+                    nodeId,
+                    ids.size(),
+                    sinceMillis,
+                    failed,
+                    lastWhy);
         }
         for (int i = 0; i < ids.size() && i < verdicts.size(); i++) {
             for (Held h : round.get(ids.get(i))) {
@@ -227,6 +313,7 @@ public final class SessionRelay implements AutoCloseable {
         synchronized (lock) {
             inFlight = null;
             lastFailure = why;
+            failedRounds++;
             Map<String, List<Held>> merged = new LinkedHashMap<>();
             round.forEach((id, list) -> {
                 List<Held> open = new ArrayList<>(list);

@@ -91,4 +91,40 @@ class RelayRoundTest {
         assertThat(overLink).containsExactly(List.of("b"));
         assertThat(after).as("only a leader's verdict answers it").isNotDone();
     }
+
+    @Test
+    void aMemberThatBeginsToLeadAnswersWhatItHoldsAtOnceEvenWithARoundStuckInFlight() {
+        CompletableFuture<Verdict> inRound = relay.heartbeat("a", 2000);
+        scheduler.advance(Duration.ofMillis(100)); // a round leaves for the dead leader and hangs
+        assertThat(sends).as("the round in flight").hasSize(1);
+        CompletableFuture<Verdict> waiting = relay.heartbeat("b", 2000);
+
+        leadsHere.set(true);
+        relay.answerHere(ids -> {
+            here.add(List.copyOf(ids));
+            return Answer.of(ids.stream()
+                    .map(i -> i.equals("a") ? Verdict.ACKED : Verdict.GONE)
+                    .toList());
+        });
+        assertThat(here).containsExactly(List.of("a", "b"));
+        assertThat(inRound).isCompletedWithValue(Verdict.ACKED);
+        assertThat(waiting).isCompletedWithValue(Verdict.GONE);
+
+        Runnable stuck = sends.poll();
+        stuck.run(); // the hung round ends at last (a refusal): nothing left to answer
+        assertThat(inRound).isCompletedWithValue(Verdict.ACKED);
+        CompletableFuture<Verdict> next = relay.heartbeat("c", 2000);
+        interval();
+        assertThat(next).as("the relay goes on").isCompletedWithValue(Verdict.ACKED);
+    }
+
+    @Test
+    void aRefusalHereLeavesTheHeartbeatsWaitingForARound() {
+        CompletableFuture<Verdict> held = relay.heartbeat("a", 2000);
+        relay.answerHere(ids -> Answer.refused("n2 leads without its lease yet"));
+        assertThat(held).isNotDone();
+        leadsHere.set(true);
+        interval();
+        assertThat(held).isCompletedWithValue(Verdict.ACKED);
+    }
 }
