@@ -14,6 +14,7 @@ import io.holdfast.server.config.StartupException;
 import io.holdfast.server.http.HttpEndpoint;
 import io.holdfast.server.leadership.DeadLeaderWatch;
 import io.holdfast.server.leadership.LeaderHandOver;
+import io.holdfast.server.leadership.LeaderRehearsal;
 import io.holdfast.server.leadership.LostMajority;
 import io.holdfast.server.membership.DivisionWatch;
 import io.holdfast.server.membership.JoinRescue;
@@ -138,6 +139,7 @@ public final class HoldfastServer implements AutoCloseable {
         server.serveHttp();
         server.addEndpoint(LostMajority.start(parts.gateway(), parts.ticker()));
         server.addEndpoint(DeadLeaderWatch.start(parts.gateway()));
+        LeaderRehearsal.startIfClustered(config, parts.ticker(), parts::leads).ifPresent(server::addEndpoint);
         if (reportsVersion) {
             server.reportVersion(members.group());
         }

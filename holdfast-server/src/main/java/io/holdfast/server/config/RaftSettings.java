@@ -38,6 +38,12 @@ public final class RaftSettings {
     private static final String TRANSPORT = "holdfast.raft.transport";
 
     /**
+     * How the Raft peers of a rehearsal ({@link #rehearsalProperties}) are named, followed by a number:
+     * what Ratis logs about them names them so, and the server's logging leaves those lines out.
+     */
+    public static final String REHEARSAL_PEER_PREFIX = "holdfast-rehearsal-";
+
+    /**
      * The shortest wait before a deposed leader campaigns again, which Ratis also takes as the
      * longest JVM pause after which a leader steps down: see {@link #properties}.
      */
@@ -74,6 +80,39 @@ public final class RaftSettings {
      */
     public static Parameters serverParameters(ServerConfig config, CommitWakeups wakeups) {
         Parameters parameters = parameters(config);
+        parameters.put(CommitWakeups.KEY, wakeups, CommitWakeups.class);
+        return parameters;
+    }
+
+    /**
+     * The settings of a throwaway Raft group on loopback that rehearses the leader's paths in this
+     * JVM ({@code LeaderRehearsal}): {@link #properties} for {@code config}, so that the same
+     * transport, appenders and log code run, but on 127.0.0.1:{@code port} with its storage in
+     * {@code dir}, its log in memory (nothing reaches the disk but Ratis's small metadata file) and
+     * no snapshots.
+     */
+    public static RaftProperties rehearsalProperties(ServerConfig config, Path dir, int port) {
+        RaftProperties p = properties(config, dir);
+        if (config.raftTransport() == RaftTransport.NETTY) {
+            NettyConfigKeys.Server.setHost(p, "127.0.0.1");
+            NettyConfigKeys.Server.setPort(p, port);
+        } else {
+            GrpcConfigKeys.Server.setHost(p, "127.0.0.1");
+            GrpcConfigKeys.Server.setPort(p, port);
+        }
+        RaftServerConfigKeys.Log.setUseMemory(p, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, false);
+        return p;
+    }
+
+    /**
+     * The parameters of a rehearsal's Raft server ({@link #rehearsalProperties}): the node's
+     * transport without TLS (the rehearsal talks to itself on loopback) and the rehearsal's own
+     * {@code wakeups}.
+     */
+    public static Parameters rehearsalParameters(ServerConfig config, CommitWakeups wakeups) {
+        Parameters parameters = new Parameters();
+        parameters.put(TRANSPORT, config.raftTransport(), RaftTransport.class);
         parameters.put(CommitWakeups.KEY, wakeups, CommitWakeups.class);
         return parameters;
     }
