@@ -39,9 +39,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A member of a cluster runs the leader's paths once, {@value #START_DELAY_MILLIS} ms after it starts
- * and unless it leads by then, so that they are compiled before it is elected: it leads a throwaway Raft group of two servers inside its own JVM,
- * on loopback, and writes to it what a lock client writes (a session, then acquire, release and a
+ * When turned on (below), a member of a cluster runs the leader's paths once, {@value
+ * #START_DELAY_MILLIS} ms after it starts and unless it leads by then, so that they are compiled
+ * before it is elected: it leads a throwaway Raft group of two servers inside its own JVM, on
+ * loopback, and writes to it what a lock client writes (a session, then acquire, release and a
  * linearizable read, from a few clients at once) through a {@link RaftGateway}, as the node's own
  * service does.
  *
@@ -65,15 +66,17 @@ import org.slf4j.LoggerFactory;
  * not keep the code compiled: the JIT may still drop code later (a deoptimisation), which this does
  * not watch.
  *
- * <p><b>Switching it off.</b> {@code -Dholdfast.leaderRehearsal=off} (or {@code 0}); a number sets
- * how many acquire-release pairs it writes ({@value #DEFAULT_PAIRS} by default).
+ * <p><b>Off unless asked for:</b> {@code -Dholdfast.leaderRehearsal=on} ({@value #DEFAULT_PAIRS}
+ * acquire-release pairs) or a number of pairs. The evidence so far (docs/benchmarks.md, 2026-12-03)
+ * is three runs for its gain and a visible cost on a machine the members share; on by default waits
+ * for more runs.
  */
 public final class LeaderRehearsal implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LeaderRehearsal.class);
 
-    /** The system property that turns it off or sets its size. */
+    /** The system property that turns it on and sets its size. */
     public static final String PROPERTY = "holdfast.leaderRehearsal";
-    /** Acquire-release pairs written when {@link #PROPERTY} is unset. */
+    /** Acquire-release pairs written when {@link #PROPERTY} is {@code on}. */
     static final int DEFAULT_PAIRS = 4_000;
     /** Clients writing at once: the leader's appenders then batch, as under a real load. */
     static final int CLIENTS = 4;
@@ -115,7 +118,7 @@ public final class LeaderRehearsal implements AutoCloseable {
 
     /**
      * Starts the rehearsal for the node of {@code config} when it is one of several members and
-     * {@value #PROPERTY} does not turn it off; empty otherwise.
+     * {@value #PROPERTY} turns it on; empty otherwise.
      */
     public static Optional<LeaderRehearsal> startIfClustered(
             ServerConfig config, Ticker ticker, BooleanSupplier leads) {
@@ -147,11 +150,14 @@ public final class LeaderRehearsal implements AutoCloseable {
     /** The pairs that {@code value} of {@link #PROPERTY} asks for: 0 for off. */
     static int pairs(String value, String nodeId) {
         if (value == null || value.isBlank()) {
-            return DEFAULT_PAIRS;
+            return 0;
         }
         String v = value.strip();
         if (v.equalsIgnoreCase("off") || v.equalsIgnoreCase("false")) {
             return 0;
+        }
+        if (v.equalsIgnoreCase("on") || v.equalsIgnoreCase("true")) {
+            return DEFAULT_PAIRS;
         }
         try {
             int pairs = Integer.parseInt(v);
@@ -161,13 +167,8 @@ public final class LeaderRehearsal implements AutoCloseable {
         } catch (NumberFormatException e) {
             // said below
         }
-        LOG.warn(
-                "Node {}: -D{}={} is neither off nor a number of pairs; rehearsing {} pairs",
-                nodeId,
-                PROPERTY,
-                value,
-                DEFAULT_PAIRS);
-        return DEFAULT_PAIRS;
+        LOG.warn("Node {}: -D{}={} is neither on, off nor a number of pairs; no rehearsal", nodeId, PROPERTY, value);
+        return 0;
     }
 
     /** What a rehearsal wrote, and how long it took from its start to its last reply. */
@@ -187,7 +188,7 @@ public final class LeaderRehearsal implements AutoCloseable {
         try {
             RaftGroup group = group();
             for (RaftPeer peer : group.getPeers()) {
-                LockStateMachine machine = new LockStateMachine();
+                LockStateMachine machine = LockStateMachine.throwaway();
                 int port = Integer.parseInt(
                         peer.getAddress().substring(peer.getAddress().lastIndexOf(':') + 1));
                 RaftServer server = RaftServer.newBuilder()

@@ -66,6 +66,8 @@ public final class LockStateMachine extends BaseStateMachine {
     private volatile SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private final Object lock = new Object();
     private final Set<PlantedBug> bugs;
+    /** Whether applies are traced for the verifier: false only for a {@link #throwaway()}. */
+    private final boolean traced;
     /** What this build applies of the log; see {@link Vocabulary}. */
     private final Vocabulary vocabulary;
 
@@ -79,6 +81,15 @@ public final class LockStateMachine extends BaseStateMachine {
     private volatile Ticker ticker = Ticker.system();
     /** What the leader may log now; see {@link #setAdmission}. */
     private volatile CommandAdmission admission;
+
+    /**
+     * A state machine over a correct table that is not the node's replica: a throwaway group's (the
+     * leader rehearsal's). Its applies are never traced for the verifier ({@link AppliedTrace}), which
+     * would read them as the node's own and find two entries at one index.
+     */
+    public static LockStateMachine throwaway() {
+        return new LockStateMachine(Set.of(), Vocabulary.CURRENT, false);
+    }
 
     /** A state machine over a correct table. */
     public LockStateMachine() {
@@ -95,6 +106,11 @@ public final class LockStateMachine extends BaseStateMachine {
      * an older or newer build (see {@link Vocabulary}).
      */
     public LockStateMachine(Set<PlantedBug> bugs, Vocabulary vocabulary) {
+        this(bugs, vocabulary, true);
+    }
+
+    private LockStateMachine(Set<PlantedBug> bugs, Vocabulary vocabulary, boolean traced) {
+        this.traced = traced;
         this.bugs = Set.copyOf(bugs);
         this.vocabulary = vocabulary;
         this.admission = type -> vocabulary.knows(type) ? null : "is of a kind this build does not know";
@@ -279,7 +295,9 @@ public final class LockStateMachine extends BaseStateMachine {
         synchronized (lock) {
             table = loaded;
             setLastAppliedTermIndex(snapshot.getTermIndex());
-            AppliedTrace.loaded(snapshot.getIndex(), snapshot.getTerm(), table);
+            if (traced) {
+                AppliedTrace.loaded(snapshot.getIndex(), snapshot.getTerm(), table);
+            }
         }
         StateMachineHooks h = hooks;
         if (h != null) {
@@ -361,7 +379,9 @@ public final class LockStateMachine extends BaseStateMachine {
                 updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
                 tableNow = table.now();
                 nextDeadline = table.nextDeadline();
-                AppliedTrace.applied(entry.getIndex(), entry.getTerm(), data, table);
+                if (traced) {
+                    AppliedTrace.applied(entry.getIndex(), entry.getTerm(), data, table);
+                }
             }
         } catch (Halt halt) {
             throw halt;

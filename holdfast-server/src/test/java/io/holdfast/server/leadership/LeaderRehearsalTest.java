@@ -64,13 +64,14 @@ class LeaderRehearsalTest {
     }
 
     @Test
-    void runsOnlyInAClusterAndOnlyWhenNotTurnedOff() {
-        assertThat(LeaderRehearsal.pairs(null, "n1")).isEqualTo(LeaderRehearsal.DEFAULT_PAIRS);
+    void runsOnlyInAClusterAndOnlyWhenTurnedOn() {
+        assertThat(LeaderRehearsal.pairs(null, "n1")).isZero();
+        assertThat(LeaderRehearsal.pairs("on", "n1")).isEqualTo(LeaderRehearsal.DEFAULT_PAIRS);
         assertThat(LeaderRehearsal.pairs("off", "n1")).isZero();
         assertThat(LeaderRehearsal.pairs(" 0 ", "n1")).isZero();
         assertThat(LeaderRehearsal.pairs("250", "n1")).isEqualTo(250);
-        assertThat(LeaderRehearsal.pairs("many", "n1")).isEqualTo(LeaderRehearsal.DEFAULT_PAIRS);
-        assertThat(LeaderRehearsal.pairs("-3", "n1")).isEqualTo(LeaderRehearsal.DEFAULT_PAIRS);
+        assertThat(LeaderRehearsal.pairs("many", "n1")).isZero();
+        assertThat(LeaderRehearsal.pairs("-3", "n1")).isZero();
 
         Map<String, ServerConfig.Peer> one = Map.of("n1", new ServerConfig.Peer("127.0.0.1", 1, 2));
         ServerConfig alone = new ServerConfig("n1", one, dir, "127.0.0.1", 2, -1, true, Duration.ofMillis(1000));

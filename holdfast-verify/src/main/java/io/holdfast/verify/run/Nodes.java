@@ -224,7 +224,9 @@ final class Nodes implements AutoCloseable {
                 "-Dholdfast.raft.traceApplied=true",
                 "-Dholdfast.log.level=INFO",
                 // Ratis's own elections and configuration changes, when a run is being studied
-                "-Dholdfast.ratis.log.level=" + System.getProperty("holdfast.ratis.log.level", "WARN"));
+                "-Dholdfast.ratis.log.level=" + System.getProperty("holdfast.ratis.log.level", "WARN"),
+                // the leader rehearsal (LeaderRehearsal), off unless this JVM turns it on
+                "-Dholdfast.leaderRehearsal=" + System.getProperty("holdfast.leaderRehearsal", "off"));
         List<String> args = new ArrayList<>(List.of(
                 "--id", id,
                 "--peers", peersFor(id),
