@@ -2,7 +2,6 @@ package io.holdfast.server.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.holdfast.model.NotLeaderException;
 import io.holdfast.server.raft.TableQuery.TouchSessions.Answer;
 import io.holdfast.server.raft.TableQuery.TouchSessions.Verdict;
 import io.holdfast.testkit.FakeTicker;
@@ -33,11 +32,10 @@ class RelayRoundTest {
 
     private final List<List<String>> here = new ArrayList<>();
 
-    private final SessionRelay relay = new SessionRelay(
-            "n2",
+    private final SessionRelay relay = SessionRelayTest.relay(
             ticker,
             scheduler,
-            sends::add,
+            sends,
             LeaderAsks.relayRound(
                     leadsHere::get,
                     ids -> {
@@ -48,17 +46,10 @@ class RelayRoundTest {
                         overLink.add(List.copyOf(ids));
                         // The link's leader is not ready (an election): no verdicts.
                         return Optional.of(Answer.refused("n1 does not lead yet"));
-                    }),
-            () -> new NotLeaderException("n2 does not lead; the leader is n1", "n1"),
-            100,
-            4000);
+                    }));
 
     private void interval() {
-        scheduler.advance(Duration.ofMillis(100));
-        Runnable send;
-        while ((send = sends.poll()) != null) {
-            send.run();
-        }
+        SessionRelayTest.interval(scheduler, sends);
     }
 
     @Test

@@ -33,30 +33,46 @@ class SessionRelayTest {
     /** Rounds handed to the sender, run when the test says (the sender blocks in real life). */
     private final Queue<Runnable> sends = new ArrayDeque<>();
 
-    private final SessionRelay relay = new SessionRelay(
-            "n2",
-            ticker,
-            scheduler,
-            sends::add,
-            ids -> {
-                rounds.add(List.copyOf(ids));
-                Function<List<String>, Optional<Answer>> next = leader.poll();
-                return next != null
-                        ? next.apply(ids)
-                        : Optional.of(
-                                Answer.of(ids.stream().map(i -> Verdict.ACKED).toList()));
-            },
-            () -> new NotLeaderException("n2 does not lead; the leader is n1", "n1"),
-            100,
-            4000);
+    private final SessionRelay relay = relay(ticker, scheduler, sends, ids -> {
+        rounds.add(List.copyOf(ids));
+        Function<List<String>, Optional<Answer>> next = leader.poll();
+        return next != null
+                ? next.apply(ids)
+                : Optional.of(Answer.of(ids.stream().map(i -> Verdict.ACKED).toList()));
+    });
+
+    /**
+     * Member n2's relay (n1 leads) on {@code ticker} and {@code scheduler}, every 100 ms, cut off
+     * after 4 s, its rounds handed to {@code sends} and answered by {@code round}: the fixture of
+     * this test and of {@link RelayRoundTest}.
+     */
+    static SessionRelay relay(
+            FakeTicker ticker,
+            ManualScheduler scheduler,
+            Queue<Runnable> sends,
+            Function<List<String>, Optional<Answer>> round) {
+        return new SessionRelay(
+                "n2",
+                ticker,
+                scheduler,
+                sends::add,
+                round,
+                () -> new NotLeaderException("n2 does not lead; the leader is n1", "n1"),
+                100,
+                4000);
+    }
 
     /** One interval of the relay's timer, then every round it handed to the sender. */
-    private void interval() {
+    static void interval(ManualScheduler scheduler, Queue<Runnable> sends) {
         scheduler.advance(Duration.ofMillis(100));
         Runnable send;
         while ((send = sends.poll()) != null) {
             send.run();
         }
+    }
+
+    private void interval() {
+        interval(scheduler, sends);
     }
 
     @Test
