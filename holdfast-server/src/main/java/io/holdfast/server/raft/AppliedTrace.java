@@ -19,9 +19,12 @@ final class AppliedTrace {
 
     private AppliedTrace() {}
 
-    /** An entry applied: call under the apply lock, right after it. */
-    static void applied(long index, long term, byte[] entry, LockTable table) {
-        if (ON) {
+    /**
+     * An entry applied: call under the apply lock, right after it. Not {@code traced}: a throwaway
+     * group's state machine in the node's JVM, which the verifier would read as the node's own.
+     */
+    static void applied(boolean traced, long index, long term, byte[] entry, LockTable table) {
+        if (ON && traced) {
             TRACE.info(
                     "applied {} term {} entry {} table {} token {}",
                     index,
@@ -32,9 +35,9 @@ final class AppliedTrace {
         }
     }
 
-    /** A snapshot loaded: call under the apply lock, right after it. */
-    static void loaded(long index, long term, LockTable table) {
-        if (ON) {
+    /** A snapshot loaded: call under the apply lock, right after it; {@code traced} as for {@link #applied}. */
+    static void loaded(boolean traced, long index, long term, LockTable table) {
+        if (ON && traced) {
             TRACE.info(
                     "loaded {} term {} snapshot table {} token {}",
                     index,

@@ -1,5 +1,5 @@
-// Ceiling 440 lines, one idea: the Ratis adapter (decode, apply, encode; snapshots; the applied index and
-// who waits for it), which Ratis requires to be one StateMachine class.
+// Ceiling 455 lines, one idea: the Ratis adapter (decode, apply, encode; snapshots; the applied index and
+// who waits for it), which Ratis requires to be one StateMachine class (440 until throwaway()).
 package io.holdfast.server.raft;
 
 import io.holdfast.ErrorCode;
@@ -82,11 +82,7 @@ public final class LockStateMachine extends BaseStateMachine {
     /** What the leader may log now; see {@link #setAdmission}. */
     private volatile CommandAdmission admission;
 
-    /**
-     * A state machine over a correct table that is not the node's replica: a throwaway group's (the
-     * leader rehearsal's). Its applies are never traced for the verifier ({@link AppliedTrace}), which
-     * would read them as the node's own and find two entries at one index.
-     */
+    /** A throwaway group's state machine (the leader rehearsal's): never traced as the node's replica. */
     public static LockStateMachine throwaway() {
         return new LockStateMachine(Set.of(), Vocabulary.CURRENT, false);
     }
@@ -295,9 +291,7 @@ public final class LockStateMachine extends BaseStateMachine {
         synchronized (lock) {
             table = loaded;
             setLastAppliedTermIndex(snapshot.getTermIndex());
-            if (traced) {
-                AppliedTrace.loaded(snapshot.getIndex(), snapshot.getTerm(), table);
-            }
+            AppliedTrace.loaded(traced, snapshot.getIndex(), snapshot.getTerm(), table);
         }
         StateMachineHooks h = hooks;
         if (h != null) {
@@ -379,9 +373,7 @@ public final class LockStateMachine extends BaseStateMachine {
                 updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
                 tableNow = table.now();
                 nextDeadline = table.nextDeadline();
-                if (traced) {
-                    AppliedTrace.applied(entry.getIndex(), entry.getTerm(), data, table);
-                }
+                AppliedTrace.applied(traced, entry.getIndex(), entry.getTerm(), data, table);
             }
         } catch (Halt halt) {
             throw halt;
