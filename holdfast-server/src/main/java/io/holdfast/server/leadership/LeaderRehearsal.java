@@ -359,9 +359,4 @@ public final class LeaderRehearsal implements AutoCloseable {
         stopped = true;
         thread.join(5_000);
     }
-
-    /** Whether the rehearsal has ended (done, failed or stopped). */
-    public boolean ended() {
-        return !thread.isAlive();
-    }
 }
