@@ -28,21 +28,44 @@ final class ServiceQuestions {
         this.slow = slow;
     }
 
-    /** The key as {@code node} answers for it; null on anything but 200 (absent, refused, a timeout). */
-    CompletableFuture<JsonNode> key(ServerProcesses cluster, int node, String key) {
+    /**
+     * One read of a key as a node answered it: the key (null unless 200) and what came back, in
+     * words ({@code 200}, {@code 404}, {@code 503 <body>}, {@code no answer: <why>}).
+     */
+    record KeyRead(JsonNode key, String outcome) {}
+
+    /**
+     * The key as {@code node} answers for it within {@code timeout}: never fails; a refusal or a
+     * timeout is a read without a key, saying why.
+     */
+    CompletableFuture<KeyRead> key(ServerProcesses cluster, int node, String key, Duration timeout) {
         return http.sendAsync(
                         HttpRequest.newBuilder(URI.create(cluster.httpUrl(node) + "/api/v1/keys/" + key))
-                                .timeout(Duration.ofSeconds(5))
+                                .timeout(timeout)
                                 .build(),
                         HttpResponse.BodyHandlers.ofString())
                 .thenApply(r -> {
+                    if (r.statusCode() != 200) {
+                        String body = r.body() == null ? "" : r.body();
+                        return new KeyRead(
+                                null,
+                                r.statusCode()
+                                        + (body.isEmpty()
+                                                ? ""
+                                                : " " + body.substring(0, Math.min(120, body.length()))));
+                    }
                     try {
-                        return r.statusCode() == 200 ? Driver.JSON.readTree(r.body()) : null;
+                        return new KeyRead(Driver.JSON.readTree(r.body()), "200");
                     } catch (IOException e) {
-                        return null;
+                        return new KeyRead(null, "200 that is not JSON: " + e.getMessage());
                     }
                 })
-                .exceptionally(e -> null);
+                .exceptionally(e -> new KeyRead(
+                        null,
+                        "no answer: "
+                                + (e.getCause() == null ? e : e.getCause())
+                                        .getClass()
+                                        .getSimpleName()));
     }
 
     /** The leader, once it has opened a session for the test (then ended). */
