@@ -75,6 +75,8 @@ public final class SessionRelay implements AutoCloseable {
     private long lastAnsweredNanos;
     /** Why the last round got no verdicts; null after one that did. */
     private String lastFailure;
+    /** When the round in flight left (valid while {@link #inFlight} is not null). */
+    private long inFlightSinceNanos;
     /** Rounds without verdicts since the last one with (for the log line when a leader answers again). */
     private int failedRounds;
     /** When heartbeats failed by their hold were last logged (at most once a second); timer thread only. */
@@ -215,24 +217,27 @@ public final class SessionRelay implements AutoCloseable {
         Map<String, List<Held>> round;
         long now = ticker.nanos();
         List<Held> late = new ArrayList<>();
+        UnavailableException why;
         synchronized (lock) {
             collectLate(next, now, late, true);
             if (inFlight != null) {
                 collectLate(inFlight, now, late, false); // the sender reads it: failed here, left in place
             }
             round = inFlight == null && !next.isEmpty() ? next : null;
+            why = late.isEmpty() ? null : late(now);
             if (round != null) {
                 inFlight = round;
+                inFlightSinceNanos = now;
                 next = new LinkedHashMap<>();
             } else if (inFlight == null && isCutOff(now)) {
                 // A round of no heartbeats: cut off, this member fails every heartbeat at once, so
                 // none waits and no round would leave; only a round tells it that a leader is back.
                 round = new LinkedHashMap<>();
                 inFlight = round;
+                inFlightSinceNanos = now;
             }
         }
-        if (!late.isEmpty()) {
-            UnavailableException why = cutOff(now);
+        if (why != null) {
             late.forEach(h -> fail(h, why));
             if (now - lateLoggedNanos >= TimeUnit.SECONDS.toNanos(1)) {
                 lateLoggedNanos = now;
@@ -354,8 +359,24 @@ public final class SessionRelay implements AutoCloseable {
     private UnavailableException cutOff(long now) {
         long since = TimeUnit.NANOSECONDS.toMillis(now - lastAnsweredNanos);
         return new UnavailableException("member " + nodeId + " has had no answer from a leader for " + since
-                + " ms (" + (lastFailure == null ? "no round has failed; the leader is slow to answer" : lastFailure)
+                + " ms (" + lastFailure
                 + "): it may be cut off from the majority; send the heartbeat to another member");
+    }
+
+    /**
+     * Why heartbeats held past their hold fail (held: {@link #lock}): what the round they waited for
+     * was doing. Not "no answer for so long" from the last answer alone: a relay without clients
+     * sends no round, so a member idle for a minute had "no answer" for a minute (stop 86's CI log
+     * read "no answer from a leader for 18260 ms" of a round 2 s late on a loaded machine).
+     */
+    private UnavailableException late(long now) {
+        String round = inFlight == null
+                ? "it waited for the next round"
+                : "its round has been out for " + TimeUnit.NANOSECONDS.toMillis(now - inFlightSinceNanos) + " ms";
+        return new UnavailableException(
+                "member " + nodeId + " had no verdict from a leader within the heartbeat's hold ("
+                        + round + (lastFailure == null ? "" : "; the last round without verdicts: " + lastFailure)
+                        + "): send the heartbeat to another member");
     }
 
     /** How many heartbeats wait (for tests and metrics). */

@@ -116,9 +116,24 @@ class SessionRelayTest {
         assertThat(held).isCompletedExceptionally();
         assertThat(failure(held))
                 .isInstanceOf(UnavailableException.class)
-                .hasMessageContaining("member n2 has had no answer from a leader")
-                .hasMessageContaining("connection refused")
+                .hasMessageContaining("member n2 had no verdict from a leader within the heartbeat's hold")
+                .hasMessageContaining("it waited for the next round")
+                .hasMessageContaining("the last round without verdicts: no leader answered: connection refused")
                 .hasMessageContaining("send the heartbeat to another member");
+    }
+
+    @Test
+    void aHeartbeatWhoseRoundIsStillOutWhenItsHoldEndsSaysHowLongTheRoundHasBeenOut() {
+        CompletableFuture<Verdict> held = relay.heartbeat("a", 500);
+        scheduler.advance(Duration.ofMillis(100)); // the round leaves: handed to the sender, unanswered
+        assertThat(sends).hasSize(1);
+        scheduler.advance(Duration.ofMillis(400)); // the hold ends 500 ms after the heartbeat
+        assertThat(held).isCompletedExceptionally();
+        assertThat(failure(held))
+                .isInstanceOf(UnavailableException.class)
+                .hasMessageContaining("member n2 had no verdict from a leader within the heartbeat's hold")
+                .hasMessageContaining("its round has been out for 400 ms")
+                .hasMessageNotContaining("the last round without verdicts");
     }
 
     @Test
