@@ -1,3 +1,4 @@
+// Ceiling 420 lines, one idea: a member's relay of its clients' heartbeats to the leader, and when it fails them.
 package io.holdfast.server.node;
 
 import io.holdfast.Ticker;
