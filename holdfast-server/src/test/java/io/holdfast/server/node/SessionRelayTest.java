@@ -175,7 +175,7 @@ class SessionRelayTest {
             });
         }
         relay.heartbeat("a", 2000);
-        for (int i = 0; i < 41; i++) {
+        for (int i = 0; i < 42; i++) { // rounds fail from 0.1 s (the first left) to 1.9 s; 4.2 s is past the cut-off
             interval();
         }
         CompletableFuture<Verdict> now = relay.heartbeat("b", 2000);
@@ -186,6 +186,24 @@ class SessionRelayTest {
     }
 
     @Test
+    void anIdleMemberIsNotCutOffByItsFirstRoundWithoutVerdicts() {
+        scheduler.advance(Duration.ofSeconds(10)); // no client: no round leaves, no leader answers
+        leader.add(ids -> {
+            throw new UnavailableException("no leader answered: n1 is electing");
+        });
+        CompletableFuture<Verdict> a = relay.heartbeat("a", 2000);
+        interval();
+        assertThat(rounds).containsExactly(List.of("a"));
+        CompletableFuture<Verdict> b = relay.heartbeat("b", 2000);
+        assertThat(b)
+                .as("held for the next round: one round failed 100 ms ago, not 10 s")
+                .isNotDone();
+        interval();
+        assertThat(a).isCompletedWithValue(Verdict.ACKED);
+        assertThat(b).isCompletedWithValue(Verdict.ACKED);
+    }
+
+    @Test
     void aMemberCutOffAsksWithRoundsOfNoHeartbeatsAndRelaysAgainOnceALeaderAnswers() {
         for (int i = 0; i < 60; i++) {
             leader.add(ids -> {
@@ -193,7 +211,7 @@ class SessionRelayTest {
             });
         }
         relay.heartbeat("a", 2000);
-        for (int i = 0; i < 41; i++) {
+        for (int i = 0; i < 42; i++) {
             interval();
         }
         assertThat(relay.heartbeat("b", 2000)).as("cut off").isCompletedExceptionally();
