@@ -337,6 +337,10 @@ final class Crowd implements Generator {
                 return null; // a session's close must not close the connection the others share
             }
             Object result;
+            long sentNanos = System.nanoTime();
+            if (method.getName().equals("keepAlive")) {
+                timeline.sent(c);
+            }
             try {
                 result = method.invoke(transport, args);
             } catch (InvocationTargetException e) {
@@ -351,7 +355,7 @@ final class Crowd implements Generator {
                     if (r instanceof Reply.Ok) {
                         keepAlives.incrementAndGet();
                         servedAgain.acknowledged(session);
-                        timeline.acknowledged(c);
+                        timeline.acknowledged(c, sentNanos);
                     } else {
                         timeline.failed(
                                 c,

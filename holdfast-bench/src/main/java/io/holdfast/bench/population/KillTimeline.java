@@ -31,6 +31,10 @@ final class KillTimeline {
         final AtomicLong acks = new AtomicLong();
         final AtomicLong fails = new AtomicLong();
         volatile long firstAck = -1;
+        volatile long firstSent = -1;
+        /** The longest a heartbeat acknowledged since the kill's mark waited, from its sending (maybe before it). */
+        final AtomicLong longestWait = new AtomicLong(-1);
+
         volatile long firstFail = -1;
         final Map<String, AtomicLong> reasons = new ConcurrentHashMap<>();
         final List<String> moves = new ArrayList<>(); // guarded by itself
@@ -68,13 +72,24 @@ final class KillTimeline {
                 TimeUnit.MILLISECONDS);
     }
 
-    /** A heartbeat on connection {@code c} was acknowledged now. */
-    void acknowledged(int c) {
+    /** A heartbeat leaves now on connection {@code c}. */
+    void sent(int c) {
         Beats b = connections.get(c);
-        if (b != null && System.nanoTime() >= from) {
+        long now = System.nanoTime();
+        if (b != null && now >= from && b.firstSent < 0) {
+            b.firstSent = now - from;
+        }
+    }
+
+    /** A heartbeat on connection {@code c}, sent at {@code sentNanos}, was acknowledged now. */
+    void acknowledged(int c, long sentNanos) {
+        Beats b = connections.get(c);
+        long now = System.nanoTime();
+        if (b != null && now >= from) {
             if (b.acks.getAndIncrement() == 0) {
-                b.firstAck = System.nanoTime() - from;
+                b.firstAck = now - from;
             }
+            b.longestWait.accumulateAndGet(now - sentNanos, Math::max);
         }
     }
 
@@ -122,15 +137,17 @@ final class KillTimeline {
                 continue;
             }
             out.printf(
-                    "  connection %d home %s sessions %d ended %d; moves %s; first ack %s (%d acks); first failure %s"
-                            + " (%d failures) %s%n",
+                    "  connection %d home %s sessions %d ended %d; moves %s; first sent %s; first ack %s (%d acks,"
+                            + " the longest waited %s); first failure %s (%d failures) %s%n",
                     c,
                     homesAtKill.get(c),
                     sessions.applyAsInt(c),
                     ended.applyAsInt(c),
                     moves,
+                    seconds(b.firstSent),
                     seconds(b.firstAck),
                     b.acks.get(),
+                    String.format("%.2fs", b.longestWait.get() / 1e9),
                     seconds(b.firstFail),
                     b.fails.get(),
                     b.reasons);
