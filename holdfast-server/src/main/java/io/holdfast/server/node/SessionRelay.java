@@ -74,11 +74,7 @@ public final class SessionRelay implements AutoCloseable {
     private Map<String, List<Held>> inFlight;
     /** Why the last round got no verdicts; null after one that did. */
     private String lastFailure;
-    /**
-     * When the first of the rounds without verdicts since the last answer left (valid while {@link
-     * #lastFailure} is not null). A relay that asks nothing more counts on: a cut-off's rounds of no
-     * heartbeats then ask until a leader answers one.
-     */
+    /** When the first round without verdicts since the last answer left (while {@link #lastFailure} is set). */
     private long unansweredSinceNanos;
     /** When the round in flight left (valid while {@link #inFlight} is not null). */
     private long inFlightSinceNanos;
@@ -358,12 +354,9 @@ public final class SessionRelay implements AutoCloseable {
     }
 
     /**
-     * Whether no leader has given a verdict for longer than the cut-off since the first round that
-     * got none left (held: {@link #lock}). Not counted from the last answer: a relay without clients
-     * sends no round, so a member idle for a minute was cut off by its first round without verdicts
-     * (an election), and the clients that had just moved to it were sent away again, from a member
-     * that the new leader answered a moment later (a 20,000-session kill, 2026-12-03: their first
-     * acknowledgements came 0.6 to 1.8 s after those of the clients that moved to the other survivor).
+     * Whether no verdict came for longer than the cut-off since the first round without one left
+     * (held: {@link #lock}); not since the last answer, which counted an idle member's minutes and cut
+     * it off at its first unanswered round, sending away the clients that had just moved to it.
      */
     private boolean isCutOff(long now) {
         return lastFailure != null && now - unansweredSinceNanos > cutOffNanos;
