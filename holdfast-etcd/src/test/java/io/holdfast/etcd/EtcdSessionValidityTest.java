@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.holdfast.ClientOptions;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
+import io.holdfast.testkit.ValidityWatch;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -86,30 +87,18 @@ class EtcdSessionValidityTest {
                 .isLessThan(TTL.dividedBy(3));
         long earliestExpiry = openedFrom + TTL.toNanos();
 
-        long invalidAt = firstInvalid(lease, Duration.ofSeconds(20));
-        assertThat(earliestExpiry - invalidAt)
-                .as("ns from the holder's lease reading invalid to the earliest moment etcd could expire"
+        ValidityWatch.Seen seen = ValidityWatch.untilInvalid(lease, Duration.ofSeconds(20));
+        assertThat(earliestExpiry - seen.lastValidNanos())
+                .as("ns from the holder's lease last reading valid to the earliest moment etcd could expire"
                         + " its lease (positive: before)")
                 .isPositive();
 
         await().atMost(TTL.multipliedBy(2)).until(() -> System.nanoTime() - earliestExpiry >= 0);
         etcd.resume();
         Lease granted = next.orTimeout(30, TimeUnit.SECONDS).join();
-        assertThat(grantedAt.get() - invalidAt)
-                .as("ns from the holder's lease reading invalid to the waiter's grant (positive: after)")
+        assertThat(grantedAt.get() - seen.lastValidNanos())
+                .as("ns from the holder's lease last reading valid to the waiter's grant (positive: after)")
                 .isPositive();
         assertThat(granted.fencingToken()).isGreaterThan(lease.fencingToken());
-    }
-
-    /** Polls {@link Lease#isValid()} until it reads false; the moment it first did. */
-    private static long firstInvalid(Lease lease, Duration atMost) {
-        long deadline = System.nanoTime() + atMost.toNanos();
-        while (lease.isValid()) {
-            assertThat(System.nanoTime() - deadline)
-                    .as("the lease still reads valid after " + atMost)
-                    .isNegative();
-            Thread.onSpinWait();
-        }
-        return System.nanoTime();
     }
 }

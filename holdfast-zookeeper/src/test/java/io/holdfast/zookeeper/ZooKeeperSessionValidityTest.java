@@ -8,6 +8,7 @@ import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.Watch;
 import io.holdfast.WatchTarget;
+import io.holdfast.testkit.ValidityWatch;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -91,32 +92,20 @@ class ZooKeeperSessionValidityTest {
                         == 1);
 
         proxy.pauseClientToServer();
-        long invalidAt = firstInvalid(lease, Duration.ofSeconds(20));
+        ValidityWatch.Seen seen = ValidityWatch.untilInvalid(lease, Duration.ofSeconds(20));
 
         // The server reads a packet after the proxy wrote it: it cannot expire the session earlier
         // than a timeout after the last byte the proxy delivered.
         long earliestExpiry = proxy.lastDeliveredNanos() + TTL.toNanos();
-        assertThat(earliestExpiry - invalidAt)
-                .as("ns from the holder's lease reading invalid to the earliest moment the server could expire"
+        assertThat(earliestExpiry - seen.lastValidNanos())
+                .as("ns from the holder's lease last reading valid to the earliest moment the server could expire"
                         + " the session (positive: before)")
                 .isPositive();
         Lease granted = next.join();
-        assertThat(grantedAt.get() - invalidAt)
-                .as("ns from the holder's lease reading invalid to the next holder's grant (positive: after)")
+        assertThat(grantedAt.get() - seen.lastValidNanos())
+                .as("ns from the holder's lease last reading valid to the next holder's grant (positive: after)")
                 .isPositive();
         assertThat(granted.fencingToken()).isGreaterThan(lease.fencingToken());
         watch.close();
-    }
-
-    /** Polls {@link Lease#isValid()} until it reads false; the moment it first did. */
-    static long firstInvalid(Lease lease, Duration atMost) {
-        long deadline = System.nanoTime() + atMost.toNanos();
-        while (lease.isValid()) {
-            assertThat(System.nanoTime() - deadline)
-                    .as("the lease still reads valid after " + atMost)
-                    .isNegative();
-            Thread.onSpinWait();
-        }
-        return System.nanoTime();
     }
 }
