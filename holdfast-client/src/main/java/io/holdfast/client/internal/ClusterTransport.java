@@ -66,6 +66,8 @@ public final class ClusterTransport implements LockService {
     private final ScheduledExecutorService scheduler;
     /** The sessions' heartbeats, sent together. */
     private final HeartbeatBatches heartbeats;
+    /** After a move, the started event streams wait for the new member's answer to a heartbeat. */
+    private final HeartbeatsFirst heartbeatsFirst;
 
     /**
      * gRPC in plaintext.
@@ -149,6 +151,7 @@ public final class ClusterTransport implements LockService {
         this.members = new Members(addresses, channels, this::leaderMoved, home);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-grpc-events"));
         this.heartbeats = HeartbeatBatches.overMembers(members, scheduler, callTimeout);
+        this.heartbeatsFirst = new HeartbeatsFirst(heartbeats, scheduler, callTimeout);
     }
 
     @Override
@@ -301,7 +304,7 @@ public final class ClusterTransport implements LockService {
 
     @Override
     public void subscribe(String sessionId, Listener listener) {
-        EventStream stream = new EventStream(members, scheduler, sessionId, listener);
+        EventStream stream = new EventStream(members, scheduler, sessionId, listener, heartbeatsFirst::gate);
         EventStream old = streams.put(sessionId, stream);
         if (old != null) {
             old.close();
@@ -349,8 +352,12 @@ public final class ClusterTransport implements LockService {
         return members.moves();
     }
 
-    /** The leader belief changed: every event stream moves there. */
+    /**
+     * The home (or the leader belief) changed: every event stream moves there, the started ones once
+     * the new member has answered a heartbeat ({@link HeartbeatsFirst}).
+     */
     private void leaderMoved() {
+        heartbeatsFirst.moved(streams.keySet().stream().findAny().orElse(null));
         for (EventStream s : streams.values()) {
             s.leaderChanged();
         }

@@ -14,12 +14,14 @@ import io.holdfast.protocol.Convert;
 import io.holdfast.protocol.v1.EventMessage;
 import io.holdfast.protocol.v1.EventsRequest;
 import io.holdfast.protocol.v1.HoldfastGrpc;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * session to a newer stream) it is re-opened after a short backoff (50 ms doubling to about a
  * second), on the leader a refusal named, else on the believed leader. When the {@link
  * ClusterTransport} comes to believe in another leader ({@link Members#noteLeader}), the stream
- * moves there at once. A stream whose credentials the member refused ({@code PERMISSION_DENIED},
+ * moves there at once. A stream that had started re-opens only once the transport's gate after a
+ * move is done (the new member answered a heartbeat, or the gate's bound passed): see {@link
+ * ClusterTransport}; a stream that never started (a subscription waiting for it) does not wait. A stream whose credentials the member refused ({@code PERMISSION_DENIED},
  * {@code UNAUTHENTICATED}: a bad, expired or revoked token, a session of another identity) is
  * re-opened only after {@link #REFUSED_PAUSE}, and stops the wait of {@link #start} at once: the
  * client's token does not change, its own calls report the refusal, and each refusal counts as a
@@ -55,6 +59,7 @@ final class EventStream {
     private final String sessionId;
     private final LockService.Listener listener;
     private final CountDownLatch firstStart = new CountDownLatch(1);
+    private final Supplier<CompletableFuture<Void>> afterMove;
 
     // Guarded by this.
     private ClientCall<EventsRequest, EventMessage> call;
@@ -65,12 +70,21 @@ final class EventStream {
     private boolean subscribeReturned;
     private int failures;
 
-    /** @param scheduler runs the re-opens; once it is shut down, an ended stream stays ended */
-    EventStream(Members members, ScheduledExecutorService scheduler, String sessionId, LockService.Listener listener) {
+    /**
+     * @param scheduler runs the re-opens; once it is shut down, an ended stream stays ended
+     * @param afterMove the gate a started stream's re-open waits for (done unless the home just moved)
+     */
+    EventStream(
+            Members members,
+            ScheduledExecutorService scheduler,
+            String sessionId,
+            LockService.Listener listener,
+            Supplier<CompletableFuture<Void>> afterMove) {
         this.members = members;
         this.scheduler = scheduler;
         this.sessionId = sessionId;
         this.listener = listener;
+        this.afterMove = afterMove;
     }
 
     /**
@@ -119,6 +133,14 @@ final class EventStream {
         reopen = null;
         if (closed || members.isClosed()) {
             return;
+        }
+        if (started) {
+            CompletableFuture<Void> gate = afterMove.get();
+            if (!gate.isDone()) {
+                // Only this stream's own open waits here: call is null, so no other path opens it.
+                gate.whenComplete((v, e) -> open());
+                return;
+            }
         }
         Member m = members.leader();
         ClientCall<EventsRequest, EventMessage> c =
