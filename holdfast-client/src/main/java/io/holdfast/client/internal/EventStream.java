@@ -35,11 +35,11 @@ import org.slf4j.LoggerFactory;
  * session to a newer stream) it is re-opened after a short backoff (50 ms doubling to about a
  * second), on the leader a refusal named, else on the believed leader. When the {@link
  * ClusterTransport} comes to believe in another leader ({@link Members#noteLeader}), the stream
- * moves there at once. A stream that had started re-opens only once the transport's gate after a
- * move is done (the new member answered a heartbeat, or the gate's bound passed): see {@link
- * ClusterTransport}; a stream that never started (a subscription waiting for it) does not wait. A stream whose credentials the member refused ({@code PERMISSION_DENIED},
- * {@code UNAUTHENTICATED}: a bad, expired or revoked token, a session of another identity) is
- * re-opened only after {@link #REFUSED_PAUSE}, and stops the wait of {@link #start} at once: the
+ * moves there at once. A stream that had started re-opens after a move only once the new member
+ * answered a heartbeat, or the bound passed ({@link HeartbeatsFirst}); a stream that never started
+ * (a subscription waiting for it) does not wait. A stream whose credentials the member refused
+ * ({@code PERMISSION_DENIED}, {@code UNAUTHENTICATED}: a bad, expired or revoked token, a session
+ * of another identity) is re-opened only after {@link #REFUSED_PAUSE}, and stops the wait of {@link #start} at once: the
  * client's token does not change, its own calls report the refusal, and each refusal counts as a
  * failed authentication at the server (a refused command-line run counted 7, which set off the
  * shipped alert). It ends for good when it is closed or the members are; it never gives up by

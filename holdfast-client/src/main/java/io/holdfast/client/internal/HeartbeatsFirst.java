@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * stream reports a gap after which the runtime asks again, so a stream opened late loses nothing.
  * When a member died with 10,000 sessions on ten connections, the 10,000 stream opens that reached
  * the member they moved to ahead of the heartbeats held its answers to them 1 to 2 s longer than
- * the other survivor's, whose moved clients' streams happened to open later (docs/benchmarks.md,
+ * the other survivor's; with the re-opens held back, both answered together (docs/benchmarks.md,
  * 2026-12-03).
  *
  * <p><b>Guarantees.</b> {@link #moved} sends one heartbeat, for one session of the transport, at

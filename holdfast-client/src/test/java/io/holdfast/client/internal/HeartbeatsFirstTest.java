@@ -12,7 +12,6 @@ import io.holdfast.node.LocalNode;
 import io.holdfast.node.LocalTransport;
 import java.time.Duration;
 import java.util.List;
-import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -80,13 +79,8 @@ class HeartbeatsFirstTest {
         ClientPort second = closing.add(ClientPort.start("127.0.0.1", 0, next));
         MemberAddress atFirst = new MemberAddress("127.0.0.1", first.port());
         MemberAddress atSecond = new MemberAddress("127.0.0.1", second.port());
-        ClusterTransport transport = closing.add(
-                new ClusterTransport(List.of(atFirst, atSecond), Duration.ofSeconds(5), null, null, new Random(0) {
-                    @Override
-                    public int nextInt(int bound) {
-                        return 0; // the first member is the home, and the second the next
-                    }
-                }));
+        ClusterTransport transport =
+                closing.add(HomeChoiceTest.homedOnFirst(List.of(atFirst, atSecond), Duration.ofSeconds(5)));
         String session = "heartbeats-first-" + UUID.randomUUID().toString().replace("-", "");
         // No runtime renews the session here: the only heartbeat the transport sends is the move's.
         assertThat(transport

@@ -60,13 +60,8 @@ class HomeChoiceTest {
         ClientPort follower = closing.add(ClientPort.start("127.0.0.1", 0, oldFollower));
         MemberAddress atFollower = new MemberAddress("127.0.0.1", follower.port());
         MemberAddress atLeader = new MemberAddress("127.0.0.1", leader.port());
-        ClusterTransport transport = closing.add(
-                new ClusterTransport(List.of(atFollower, atLeader), Duration.ofSeconds(10), null, null, new Random(0) {
-                    @Override
-                    public int nextInt(int bound) {
-                        return 0; // the old follower is the home
-                    }
-                }));
+        ClusterTransport transport =
+                closing.add(homedOnFirst(List.of(atFollower, atLeader), Duration.ofSeconds(10))); // the old follower
         assertThat(transport.target()).isEqualTo(atFollower);
 
         Reply opened = transport
@@ -140,5 +135,15 @@ class HomeChoiceTest {
             members.moveOnFrom(members.leader());
             assertThat(members.leader().address).as("past the two dead ones").isEqualTo(four.get(2));
         }
+    }
+
+    /** A plaintext transport whose home is the first member, and whose next home each time is the next. */
+    static ClusterTransport homedOnFirst(List<MemberAddress> members, Duration callTimeout) {
+        return new ClusterTransport(members, callTimeout, null, null, new Random(0) {
+            @Override
+            public int nextInt(int bound) {
+                return 0;
+            }
+        });
     }
 }
