@@ -8,6 +8,7 @@ import io.holdfast.Names;
 import io.holdfast.PermissionDeniedException;
 import io.holdfast.model.Command;
 import io.holdfast.model.LockService;
+import io.holdfast.model.Reply;
 import io.holdfast.protocol.Convert;
 import io.holdfast.protocol.GrpcErrors;
 import io.holdfast.protocol.SpanName;
@@ -48,8 +49,9 @@ import org.slf4j.LoggerFactory;
  * PERMISSION_DENIED}; a call about many ({@code List}, {@code Keys}, a watch of a prefix or of keys)
  * answers only the names the caller may read.
  *
- * <p><b>Event streams.</b> {@code Events} keeps one stream per session, as {@link EventStreams}
- * describes.
+ * <p><b>Event streams.</b> {@code Events} keeps one stream per session, which may carry other
+ * sessions of the caller too, as {@link EventStreams} describes; a {@code CloseSession} answered
+ * here lets go of the session on such a shared stream.
  */
 public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
     private static final Logger LOG = LoggerFactory.getLogger(HoldfastGrpcService.class);
@@ -72,7 +74,20 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
                 out,
                 () -> {
                     Command command = Convert.fromProto(request);
-                    return tracing.traced(RequestSpan.of(command), () -> backend.submit(command, identity));
+                    CompletableFuture<Reply> reply =
+                            tracing.traced(RequestSpan.of(command), () -> backend.submit(command, identity));
+                    if (command instanceof Command.CloseSession close && reply != null) {
+                        String sessionId = close.invocation().sessionId();
+                        return reply.thenApply(r -> {
+                            if (r instanceof Reply.Ok
+                                    || (r instanceof Reply.Failed f
+                                            && f.code() == io.holdfast.ErrorCode.SESSION_EXPIRED)) {
+                                streams.sessionClosed(sessionId);
+                            }
+                            return r;
+                        });
+                    }
+                    return reply;
                 },
                 Convert::toProto);
     }
@@ -333,7 +348,16 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
 
     @Override
     public void events(EventsRequest request, StreamObserver<EventMessage> observer) {
-        streams.open(request.getSessionId(), Authenticator.IDENTITY.get(), observer);
+        String identity = Authenticator.IDENTITY.get();
+        if (request.getSessionIdsCount() == 0) {
+            streams.open(request.getSessionId(), identity, observer);
+        } else if (!request.getSessionId().isEmpty()) {
+            observer.onError(io.grpc.Status.INVALID_ARGUMENT
+                    .withDescription("an event stream names its sessions in session_id or session_ids, not both")
+                    .asRuntimeException());
+        } else {
+            streams.open(request.getSessionIdsList(), true, identity, observer);
+        }
     }
 
     /**

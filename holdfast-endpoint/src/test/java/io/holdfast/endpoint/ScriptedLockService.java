@@ -18,6 +18,9 @@ final class ScriptedLockService implements LockService {
     volatile Function<Command, CompletableFuture<Reply>> submit =
             c -> CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
     volatile RuntimeException subscribeFailure;
+    /** The sessions whose subscription fails with {@link #subscribeFailure}: all by default. */
+    volatile java.util.function.Predicate<String> subscribeFails = id -> true;
+
     final Map<String, Listener> listeners = new ConcurrentHashMap<>();
     final List<String> log = new CopyOnWriteArrayList<>();
 
@@ -43,7 +46,7 @@ final class ScriptedLockService implements LockService {
 
     @Override
     public void subscribe(String sessionId, Listener listener) {
-        if (subscribeFailure != null) {
+        if (subscribeFailure != null && subscribeFails.test(sessionId)) {
             throw subscribeFailure;
         }
         log.add("subscribe " + sessionId);
