@@ -43,7 +43,8 @@ import java.util.function.Function;
  * UnavailableException} when no member could serve it, naming each member and why
  * ("127.0.0.1:4653: connection refused"); it is not sent again after that here: the runtime's
  * retry policy decides when to try again (re-sending the same invocation, which is safe). Each subscribed
- * session has one event stream ({@link EventStream}), kept on the home (or the believed leader). After {@link
+ * session has one event stream ({@link EventStream}), kept on the home (or the believed leader);
+ * after a move the started ones re-open together, on one call ({@link SharedOpens}). After {@link
  * #close()} every call fails with {@link UnavailableException} ("the client is closed").
  *
  * <p><b>Does not guarantee</b> that an unanswered call did not take effect: a member may apply a
@@ -68,6 +69,8 @@ public final class ClusterTransport implements LockService {
     private final HeartbeatBatches heartbeats;
     /** After a move, the started event streams wait for the new member's answer to a heartbeat. */
     private final HeartbeatsFirst heartbeatsFirst;
+    /** After a move, the started streams re-open as shared calls. */
+    private final SharedOpens sharedOpens;
 
     /**
      * gRPC in plaintext.
@@ -152,6 +155,7 @@ public final class ClusterTransport implements LockService {
         this.scheduler = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-grpc-events"));
         this.heartbeats = HeartbeatBatches.overMembers(members, scheduler, callTimeout);
         this.heartbeatsFirst = new HeartbeatsFirst(heartbeats, scheduler, callTimeout);
+        this.sharedOpens = new SharedOpens(members, heartbeatsFirst::gate, scheduler);
     }
 
     @Override
@@ -304,7 +308,7 @@ public final class ClusterTransport implements LockService {
 
     @Override
     public void subscribe(String sessionId, Listener listener) {
-        EventStream stream = new EventStream(members, scheduler, sessionId, listener, heartbeatsFirst::gate);
+        EventStream stream = new EventStream(members, scheduler, sessionId, listener, sharedOpens);
         EventStream old = streams.put(sessionId, stream);
         if (old != null) {
             old.close();
@@ -354,13 +358,16 @@ public final class ClusterTransport implements LockService {
 
     /**
      * The home (or the leader belief) changed: every event stream moves there, the started ones once
-     * the new member has answered a heartbeat ({@link HeartbeatsFirst}).
+     * the new member has answered a heartbeat ({@link HeartbeatsFirst}), together on shared calls
+     * ({@link SharedOpens}).
      */
     private void leaderMoved() {
         heartbeatsFirst.moved(streams.keySet().stream().findAny().orElse(null));
-        for (EventStream s : streams.values()) {
-            s.leaderChanged();
-        }
+        sharedOpens.moving(() -> {
+            for (EventStream s : streams.values()) {
+                s.leaderChanged();
+            }
+        });
     }
 
     /** A read that any member may answer, within the call timeout. */

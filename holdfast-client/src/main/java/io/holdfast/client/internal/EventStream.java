@@ -21,7 +21,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * ClusterTransport} comes to believe in another leader ({@link Members#noteLeader}), the stream
  * moves there at once. A stream that had started re-opens after a move only once the new member
  * answered a heartbeat, or the bound passed ({@link HeartbeatsFirst}); a stream that never started
- * (a subscription waiting for it) does not wait. A stream whose credentials the member refused
+ * (a subscription waiting for it) does not wait; the streams that waited for the same move re-open
+ * together, on one call that carries their sessions ({@link SharedOpens}). A stream whose credentials the member refused
  * ({@code PERMISSION_DENIED}, {@code UNAUTHENTICATED}: a bad, expired or revoked token, a session
  * of another identity) is re-opened only after {@link #REFUSED_PAUSE}, and stops the wait of {@link #start} at once: the
  * client's token does not change, its own calls report the refusal, and each refusal counts as a
@@ -59,32 +59,40 @@ final class EventStream {
     private final String sessionId;
     private final LockService.Listener listener;
     private final CountDownLatch firstStart = new CountDownLatch(1);
-    private final Supplier<CompletableFuture<Void>> afterMove;
+    private final SharedOpens opens;
 
     // Guarded by this.
-    private ClientCall<EventsRequest, EventMessage> call;
+    private Line call;
     private Member on;
     private ScheduledFuture<?> reopen;
     private boolean closed;
     private boolean started;
+    /** Whether the pending re-open waits out {@link #REFUSED_PAUSE}. */
+    private boolean refusedPause;
+
     private boolean subscribeReturned;
     private int failures;
 
     /**
      * @param scheduler runs the re-opens; once it is shut down, an ended stream stays ended
-     * @param afterMove the gate a started stream's re-open waits for (done unless the home just moved)
+     * @param opens the gate a started stream's re-open waits for (done unless the home just moved),
+     *     and the re-open of the streams that waited for it, together
      */
     EventStream(
             Members members,
             ScheduledExecutorService scheduler,
             String sessionId,
             LockService.Listener listener,
-            Supplier<CompletableFuture<Void>> afterMove) {
+            SharedOpens opens) {
         this.members = members;
         this.scheduler = scheduler;
         this.sessionId = sessionId;
         this.listener = listener;
-        this.afterMove = afterMove;
+        this.opens = opens;
+    }
+
+    String sessionId() {
+        return sessionId;
     }
 
     /**
@@ -114,41 +122,76 @@ final class EventStream {
             reopen.cancel(false);
         }
         if (call != null) {
-            call.cancel("unsubscribed", null);
+            call.cancel("unsubscribed");
             call = null;
         }
         firstStart.countDown();
     }
 
-    /** The members' leader belief changed: move there unless already there or on the way. */
+    /**
+     * The members' leader belief changed: move there unless already there or on the way. A started
+     * stream that ended just before (its member's failure made the move) waits for the move's gate
+     * with the others instead of its backoff, so that they re-open together; one paused for refused
+     * credentials keeps its pause.
+     */
     synchronized void leaderChanged() {
-        if (!closed && call != null && on != members.leader()) {
-            call.cancel("the leader moved", null);
+        if (closed) {
+            return;
+        }
+        if (call != null && on != members.leader()) {
+            call.cancel("the leader moved");
             call = null;
+            open();
+        } else if (call == null && reopen != null && started && !refusedPause) {
+            reopen.cancel(false);
             open();
         }
     }
 
     private synchronized void open() {
         reopen = null;
-        if (closed || members.isClosed()) {
-            return;
+        if (closed || members.isClosed() || call != null) {
+            return; // call: a re-open whose cancel came too late, after a move opened the stream
         }
         if (started) {
-            CompletableFuture<Void> gate = afterMove.get();
+            CompletableFuture<Void> gate = opens.gate();
             if (!gate.isDone()) {
                 // Only this stream's own open waits here: call is null, so no other path opens it.
-                gate.whenComplete((v, e) -> open());
+                opens.join(gate, this);
                 return;
             }
         }
         Member m = members.leader();
         ClientCall<EventsRequest, EventMessage> c =
                 m.channel.newCall(HoldfastGrpc.getEventsMethod(), CallOptions.DEFAULT);
-        call = c;
+        Line own = why -> c.cancel(why, null);
+        call = own;
         on = m;
         ClientCalls.asyncServerStreamingCall(
-                c, EventsRequest.newBuilder().setSessionId(sessionId).build(), new Observer(c, m));
+                c, EventsRequest.newBuilder().setSessionId(sessionId).build(), new Observer(own, m));
+    }
+
+    /**
+     * Puts this stream, waiting for a move's gate, on {@code shared}, a call to {@code m} that
+     * carries other sessions too.
+     *
+     * @return the observer of this session's messages on that call, or null if the stream no
+     *     longer waits (closed meanwhile)
+     */
+    synchronized Observer attach(Line share, Member m) {
+        if (closed || call != null || members.isClosed()) {
+            return null;
+        }
+        call = share;
+        on = m;
+        return new Observer(share, m);
+    }
+
+    /** A move's gate opened, and this stream re-opens on a call of its own after all. */
+    synchronized void openAlone() {
+        if (call == null && reopen == null) {
+            open();
+        }
     }
 
     private void deliver(EventMessage message) {
@@ -188,7 +231,7 @@ final class EventStream {
      * to announce once it has let go of this lock (announcing moves other streams, whose locks must
      * not be taken while this one is held).
      */
-    private Member ended(ClientCall<EventsRequest, EventMessage> c, Throwable error) {
+    private Member ended(Line c, Throwable error) {
         if (closed || call != c) {
             return null;
         }
@@ -196,7 +239,8 @@ final class EventStream {
         failures++;
         long delay = BACKOFF.delayBefore(Math.min(failures, 64), ThreadLocalRandom.current()::nextDouble)
                 .toNanos();
-        if (refusedCredentials(error)) {
+        refusedPause = refusedCredentials(error);
+        if (refusedPause) {
             delay = Math.max(delay, REFUSED_PAUSE.toNanos());
         }
         try {
@@ -207,12 +251,18 @@ final class EventStream {
         return error == null ? null : members.hintedLeader(error);
     }
 
+    /** This stream's part of a call: its own, or its session's on a shared one ({@link SharedOpens}). */
+    interface Line {
+        /** Lets go of the call: cancels it, or a shared call once none of its sessions is left on it. */
+        void cancel(String why);
+    }
+
     /** Receives one call's messages; ignores them once the call is no longer the current one. */
-    private final class Observer implements StreamObserver<EventMessage> {
-        private final ClientCall<EventsRequest, EventMessage> c;
+    final class Observer implements StreamObserver<EventMessage> {
+        private final Line c;
         private final Member m;
 
-        Observer(ClientCall<EventsRequest, EventMessage> c, Member m) {
+        Observer(Line c, Member m) {
             this.c = c;
             this.m = m;
         }
