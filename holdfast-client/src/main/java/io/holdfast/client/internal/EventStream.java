@@ -37,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * moves there at once. A stream that had started re-opens after a move only once the new member
  * answered a heartbeat, or the bound passed ({@link HeartbeatsFirst}); a stream that never started
  * (a subscription waiting for it) does not wait; the streams that waited for the same move re-open
- * together, on one call that carries their sessions ({@link SharedOpens}). A stream whose credentials the member refused
- * ({@code PERMISSION_DENIED}, {@code UNAUTHENTICATED}: a bad, expired or revoked token, a session
+ * together, on one call that carries their sessions ({@link SharedOpens}). A stream whose
+ * credentials the member refused ({@code PERMISSION_DENIED}, {@code UNAUTHENTICATED}: a bad, expired or revoked token, a session
  * of another identity) is re-opened only after {@link #REFUSED_PAUSE}, and stops the wait of {@link #start} at once: the
  * client's token does not change, its own calls report the refusal, and each refusal counts as a
  * failed authentication at the server (a refused command-line run counted 7, which set off the
@@ -172,8 +172,8 @@ final class EventStream {
     }
 
     /**
-     * Puts this stream, waiting for a move's gate, on {@code shared}, a call to {@code m} that
-     * carries other sessions too.
+     * Puts this stream, waiting for a move's gate, on {@code share}: its part of a call to {@code m}
+     * that carries other sessions too.
      *
      * @return the observer of this session's messages on that call, or null if the stream no
      *     longer waits (closed meanwhile)

@@ -74,11 +74,6 @@ final class SharedOpens {
         return gate.get();
     }
 
-    /** Whether a member refused a shared call, so that streams re-open one call each. */
-    boolean refused() {
-        return refused;
-    }
-
     /** {@code stream} re-opens when {@code g} opens, on one call with the others that wait for it. */
     void join(CompletableFuture<Void> g, EventStream stream) {
         boolean first;
