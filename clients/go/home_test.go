@@ -268,33 +268,36 @@ func TestCallsFirstWalksTheListWhenMembersFailInTurn(t *testing.T) {
 }
 
 func TestACallStillTriesEveryMemberOnceARoundWhereverTheHomeMoves(t *testing.T) {
-	var mu sync.Mutex
-	var tries []int
-	var urls []string
-	for i := 0; i < 3; i++ {
-		i := i
-		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			mu.Lock()
-			tries = append(tries, i)
-			mu.Unlock()
-			writeJSON(w, 503, errBody("UNAVAILABLE", "no majority answers"))
-		}))
-		t.Cleanup(s.Close)
-		urls = append(urls, s.URL)
-	}
 	for name, pick := range map[string]func(int) int{
 		"first":  pickFirst,
 		"last":   func(n int) int { return n - 1 },
 		"random": rand.New(rand.NewSource(5)).Intn,
 	} {
-		mu.Lock()
-		tries = nil
-		mu.Unlock()
+		// members of its own for each pick: a try the last pick's call
+		// had in flight when its deadline cut it must not count here
+		var mu sync.Mutex
+		var tries []int
+		var urls []string
+		var servers []*httptest.Server
+		for i := 0; i < 3; i++ {
+			i := i
+			s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				tries = append(tries, i)
+				mu.Unlock()
+				writeJSON(w, 503, errBody("UNAVAILABLE", "no majority answers"))
+			}))
+			servers = append(servers, s)
+			urls = append(urls, s.URL)
+		}
 		tr := newTransport(urls, pickIn(pick, 3), pick, "", nil)
 		_, err := tr.call(context.Background(), request{method: "POST", path: "/api/v1/x",
 			body: func() any { return map[string]any{} }, attemptTimeout: time.Second,
 			deadline: time.Now().Add(500 * time.Millisecond), member: -1})
 		tr.close()
+		for _, s := range servers {
+			s.Close()
+		}
 		if !isCode(err, CodeUnavailable) {
 			t.Fatalf("%s: err %v", name, err)
 		}
