@@ -48,6 +48,8 @@ public final class LeaderDuties implements AutoCloseable {
      * {@link Long#MIN_VALUE} while it works.
      */
     private long sleepingUntil = Long.MIN_VALUE;
+    /** The sessions not yet given their fresh TTL since {@link #start()}; null once all are. */
+    private Fill fill;
     /** The cluster clock's origin: (table time, ticker reading) when this node became leader. */
     private volatile long[] clockBase = {0, 0};
 
@@ -65,31 +67,108 @@ public final class LeaderDuties implements AutoCloseable {
     }
 
     /**
-     * This node's state machine is up to date as leader: start the clock and the timers. Every
-     * session is tracked with a fresh TTL from now, straight from the table under one read (no
-     * sorted copy of the ids, no map between): 100,000 sessions take 85 to 118 ms in a cold JVM
-     * where the copies took 271 to 403 ms (docs/benchmarks.md, 2026-12-01), and a new leader
-     * answers no heartbeat until this is done.
+     * This node's state machine is up to date as leader: start the clock and the timers, and give
+     * every session the table holds a fresh TTL from now. Returns at once: the sessions are tracked
+     * by the duties thread, {@value #FILL_CHUNK} at a time (see {@link #touchAll} for a heartbeat
+     * that comes first). At 100,000 sessions tracking them all before answering took 1,115 ms on a
+     * new leader restarted 15 s earlier, on a loaded machine (docs/benchmarks.md, 2026-12-04): a
+     * second in which it answered no heartbeat and its members' held rounds ran out.
      */
     public synchronized void start() {
-        long began = ticker.nanos();
-        long[] base = machine.read(table -> {
-            long nanos = ticker.nanos();
-            tracker.reset(Map.of(), nanos);
-            table.forEachSessionTtl(
-                    (id, ttlMillis) -> tracker.touch(id, TimeUnit.MILLISECONDS.toNanos(ttlMillis), nanos));
-            return new long[] {table.now(), nanos};
-        });
-        clockBase = base;
+        long nanos = ticker.nanos();
+        long tableNow = machine.read(LockTable::now);
+        clockBase = new long[] {tableNow, nanos};
+        tracker.reset(Map.of(), nanos);
         dues.clear();
         active = true;
-        LOG.info(
-                "Node {} leads: {} sessions get a fresh TTL (read in {} ms)",
-                nodeId,
-                tracker.size(),
-                TimeUnit.NANOSECONDS.toMillis(ticker.nanos() - began));
+        fill = new Fill(nanos);
+        LOG.info("Node {} leads: its sessions get a fresh TTL from now", nodeId);
         woken = true;
         notifyAll();
+    }
+
+    /**
+     * The sessions still to be given their fresh TTL after {@link #start()}: their ids and TTLs as
+     * the table held them when the duties thread first looked, and how far it got.
+     */
+    private static final class Fill {
+        /** When this node began to lead: every session's fresh TTL counts from here. */
+        final long from;
+
+        String[] ids;
+        long[] ttls;
+        int next;
+
+        Fill(long from) {
+            this.from = from;
+        }
+    }
+
+    /** Sessions tracked per hold of this object's monitor while a {@link Fill} runs. */
+    static final int FILL_CHUNK = 4096;
+
+    /**
+     * One step of the fill (duties thread, not under this object's monitor): the first copies the
+     * table's sessions, each later one tracks the next {@value #FILL_CHUNK} of them that the table
+     * still holds and that are not tracked yet, with a TTL from the start. A session tracked
+     * meanwhile (a heartbeat, an opening) keeps its later deadline: the fill never moves one
+     * earlier, which would let this leader expire a session before the TTL it acknowledged ends.
+     *
+     * @return whether more steps are due
+     */
+    private boolean fillStep() {
+        Fill f;
+        synchronized (this) {
+            f = fill;
+            if (f == null || !active) {
+                return false;
+            }
+        }
+        if (f.ids == null) {
+            Object[] copy = machine.read(table -> {
+                String[] ids = new String[table.sessionCount()];
+                long[] ttls = new long[ids.length];
+                int[] n = {0};
+                table.forEachSessionTtl((id, ttl) -> {
+                    ids[n[0]] = id;
+                    ttls[n[0]++] = ttl;
+                });
+                return new Object[] {ids, ttls};
+            });
+            synchronized (this) {
+                f.ttls = (long[]) copy[1];
+                f.ids = (String[]) copy[0];
+            }
+            return true;
+        }
+        synchronized (this) {
+            if (fill != f || !active) {
+                return false; // stepped down, or a newer start
+            }
+            int end = Math.min(f.ids.length, f.next + FILL_CHUNK);
+            int from = f.next;
+            machine.read(table -> {
+                for (int i = from; i < end; i++) {
+                    String id = f.ids[i];
+                    if (!tracker.contains(id) && table.hasSession(id)) {
+                        tracker.touch(id, TimeUnit.MILLISECONDS.toNanos(f.ttls[i]), f.from);
+                    }
+                }
+                return null;
+            });
+            f.next = end;
+            if (end < f.ids.length) {
+                return true;
+            }
+            fill = null;
+            LOG.info(
+                    "Node {} tracks the heartbeats of its {} sessions ({} ms after it began to lead; it answered"
+                            + " heartbeats meanwhile)",
+                    nodeId,
+                    tracker.size(),
+                    TimeUnit.NANOSECONDS.toMillis(ticker.nanos() - f.from));
+            return false;
+        }
     }
 
     public synchronized void stop() {
@@ -97,6 +176,7 @@ public final class LeaderDuties implements AutoCloseable {
             LOG.info("Node {} no longer leads", nodeId);
         }
         active = false;
+        fill = null;
         tracker.reset(Map.of(), 0);
     }
 
@@ -141,15 +221,37 @@ public final class LeaderDuties implements AutoCloseable {
     public synchronized Touch[] touchAll(java.util.List<String> sessionIds) {
         Touch[] out = new Touch[sessionIds.size()];
         long now = ticker.nanos();
+        List<Integer> unknown = null;
         for (int i = 0; i < out.length; i++) {
             String id = sessionIds.get(i);
             if (!active) {
                 out[i] = Touch.UNTRACKED;
             } else if (dues.isExpiring(id)) {
                 out[i] = Touch.EXPIRING;
+            } else if (tracker.touch(id, now)) {
+                out[i] = Touch.ACKED;
             } else {
-                out[i] = tracker.touch(id, now) ? Touch.ACKED : Touch.UNTRACKED;
+                out[i] = Touch.UNTRACKED;
+                if (fill != null) {
+                    unknown = unknown == null ? new ArrayList<>() : unknown;
+                    unknown.add(i);
+                }
             }
+        }
+        if (unknown != null) {
+            // The fill has not reached these yet: a session the table holds gets its TTL from this
+            // heartbeat (later than the start, so later than what the fill would give it).
+            List<Integer> pending = unknown;
+            machine.read(table -> {
+                for (int i : pending) {
+                    String id = sessionIds.get(i);
+                    if (table.hasSession(id)) {
+                        tracker.touch(id, TimeUnit.MILLISECONDS.toNanos(table.sessionTtlMillis(id)), now);
+                        out[i] = Touch.ACKED;
+                    }
+                }
+                return null;
+            });
         }
         return out;
     }
@@ -217,6 +319,13 @@ public final class LeaderDuties implements AutoCloseable {
      */
     private void run() {
         while (true) {
+            boolean filling;
+            try {
+                filling = fillStep();
+            } catch (RuntimeException e) {
+                LOG.warn("Leader duties failed to track the sessions; retrying", e);
+                filling = false; // parks, then tries again
+            }
             List<Command> due;
             long at = 0;
             long park;
@@ -243,7 +352,7 @@ public final class LeaderDuties implements AutoCloseable {
             }
             synchronized (this) {
                 try {
-                    if (!woken && !closed) {
+                    if (!woken && !closed && !filling) {
                         long millis = Math.max(1, Math.min(park, DueCommands.MAX_PARK_MILLIS));
                         sleepingUntil = clusterNow() + millis;
                         try {

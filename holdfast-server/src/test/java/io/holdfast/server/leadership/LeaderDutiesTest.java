@@ -191,6 +191,70 @@ class LeaderDutiesTest {
         }
     }
 
+    /**
+     * A new leader answers heartbeats before its duties thread has tracked every session the
+     * table holds (at 100,000 sessions that took a second: docs/benchmarks.md, 2026-12-04). A
+     * session whose heartbeat came first has its deadline a TTL from that heartbeat, and the
+     * tracking that follows must not move it back to a TTL from the start: this leader would then
+     * expire the session while its client counts on the TTL it acknowledged. Here the duties
+     * thread is held in a proposal, so the heartbeat deterministically comes before the tracking;
+     * without the "not tracked yet" check in the tracking, session a is left 55 s, not 60.
+     */
+    @Test
+    void aHeartbeatBeforeANewLeaderTracksItsSessionsKeepsItsLaterDeadline() throws Exception {
+        AtomicLong now = new AtomicLong(1_000_000_000L);
+        LockStateMachine machine = new LockStateMachine();
+        CountDownLatch proposing = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        LeaderDuties duties = new LeaderDuties("n1", now::get, machine, command -> {
+            proposing.countDown();
+            try {
+                release.await(10, TimeUnit.SECONDS); // the duties thread is busy here
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return CompletableFuture.completedFuture((Reply) Reply.Ok.INSTANCE);
+        });
+        String a = "session-a-0123456789";
+        String b = "session-b-0123456789";
+        String x = "session-x-0123456789";
+        try {
+            apply(machine, 0, new Command.OpenSession(a, "a", 60_000, 0));
+            apply(machine, 0, new Command.OpenSession(b, "b", 60_000, 0));
+            apply(machine, 0, new Command.OpenSession(x, "x", 1_000, 0));
+            duties.start();
+            org.awaitility.Awaitility.await()
+                    .atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> duties.ttlLeftMillis(List.of(a, b, x)).size() == 3);
+
+            now.addAndGet(TimeUnit.SECONDS.toNanos(2)); // x's TTL passes: its expiry holds the thread
+            duties.wake();
+            assertThat(proposing.await(10, TimeUnit.SECONDS)).isTrue();
+
+            duties.stop();
+            duties.start(); // leads again: every session to be given a fresh TTL from here
+            assertThat(duties.ttlLeftMillis(List.of(a, b)))
+                    .as("nothing tracked yet")
+                    .isEmpty();
+            now.addAndGet(TimeUnit.SECONDS.toNanos(5));
+            assertThat(duties.touchAll(List.of(a, "session-z-0123456789")))
+                    .as("a session the table holds is answered before it is tracked; one it does not, not")
+                    .containsExactly(LeaderDuties.Touch.ACKED, LeaderDuties.Touch.UNTRACKED);
+            assertThat(duties.ttlLeftMillis(List.of(a, b))).containsOnly(java.util.Map.entry(a, 60_000L));
+
+            release.countDown();
+            org.awaitility.Awaitility.await()
+                    .atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> duties.ttlLeftMillis(List.of(b)).size() == 1);
+            assertThat(duties.ttlLeftMillis(List.of(a, b)))
+                    .as("b gets a TTL from the start; a keeps the later one its heartbeat gave it")
+                    .containsOnly(java.util.Map.entry(a, 60_000L), java.util.Map.entry(b, 55_000L));
+        } finally {
+            release.countDown();
+            duties.close();
+        }
+    }
+
     private static Reply apply(LockStateMachine machine, long time, Command command) {
         return machine.read(table -> table.apply(time, command, event -> {}));
     }
