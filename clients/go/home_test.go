@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"math/rand"
 	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -275,33 +273,19 @@ func TestACallStillTriesEveryMemberOnceARoundWhereverTheHomeMoves(t *testing.T) 
 	} {
 		// members of its own for each pick: a try the last pick's call
 		// had in flight when its deadline cut it must not count here
-		var mu sync.Mutex
-		var tries []int
-		var urls []string
-		var servers []*httptest.Server
-		for i := 0; i < 3; i++ {
-			i := i
-			s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				mu.Lock()
-				tries = append(tries, i)
-				mu.Unlock()
-				writeJSON(w, 503, errBody("UNAVAILABLE", "no majority answers"))
-			}))
-			servers = append(servers, s)
-			urls = append(urls, s.URL)
-		}
-		tr := newTransport(urls, pickIn(pick, 3), pick, "", nil)
+		m := newRecordingMembers(3, func(w http.ResponseWriter, i int) {
+			writeJSON(w, 503, errBody("UNAVAILABLE", "no majority answers"))
+		})
+		tr := newTransport(m.urls, pickIn(pick, 3), pick, "", nil)
 		_, err := tr.call(context.Background(), request{method: "POST", path: "/api/v1/x",
 			body: func() any { return map[string]any{} }, attemptTimeout: time.Second,
 			deadline: time.Now().Add(500 * time.Millisecond), member: -1})
 		tr.close()
-		for _, s := range servers {
-			s.Close()
-		}
+		m.close()
+		tries := m.tries()
 		if !isCode(err, CodeUnavailable) {
 			t.Fatalf("%s: err %v", name, err)
 		}
-		mu.Lock()
 		var rounds [][]int
 		for i := 0; i+3 <= len(tries); i += 3 {
 			round := append([]int(nil), tries[i:i+3]...)
@@ -312,7 +296,6 @@ func TestACallStillTriesEveryMemberOnceARoundWhereverTheHomeMoves(t *testing.T) 
 				t.Fatalf("%s: a round %v of %v, want every member once", name, round, tries)
 			}
 		}
-		mu.Unlock()
 		if len(rounds) < 2 {
 			t.Fatalf("%s: tries %v, want two rounds at least", name, tries)
 		}

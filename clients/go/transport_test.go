@@ -160,24 +160,15 @@ func TestUnavailableOrTimeoutMovesOnToTheNextMember(t *testing.T) {
 		status int
 		code   string
 	}{{503, "UNAVAILABLE"}, {504, "TIMEOUT"}} {
-		var mu sync.Mutex
-		var tries []int
-		var urls []string
-		for i := 0; i < 3; i++ {
-			i := i
-			s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				mu.Lock()
-				tries = append(tries, i)
-				mu.Unlock()
-				if i == 0 {
-					writeJSON(w, answer.status, errBody(answer.code, "no majority answers"))
-					return
-				}
-				writeJSON(w, 200, map[string]any{})
-			}))
-			t.Cleanup(s.Close)
-			urls = append(urls, s.URL)
-		}
+		m := newRecordingMembers(3, func(w http.ResponseWriter, i int) {
+			if i == 0 {
+				writeJSON(w, answer.status, errBody(answer.code, "no majority answers"))
+				return
+			}
+			writeJSON(w, 200, map[string]any{})
+		})
+		t.Cleanup(m.close)
+		urls := m.urls
 		tr := newTransport(urls, 0, pickFirst, "", nil)
 		start := time.Now()
 		a, err := tr.call(context.Background(), request{method: "POST", path: "/api/v1/x",
@@ -185,7 +176,7 @@ func TestUnavailableOrTimeoutMovesOnToTheNextMember(t *testing.T) {
 			deadline: time.Now().Add(5 * time.Second), member: -1})
 		took := time.Since(start)
 		tr.close()
-		mu.Lock()
+		tries := m.tries()
 		if err != nil || a.status != 200 || a.member != 1 {
 			t.Fatalf("%d %s: answer %+v, err %v", answer.status, answer.code, a, err)
 		}
@@ -193,7 +184,6 @@ func TestUnavailableOrTimeoutMovesOnToTheNextMember(t *testing.T) {
 		if len(tries) != 2 || tries[0] != 0 || tries[1] != 1 {
 			t.Fatalf("%d %s: tries %v, want [0 1]", answer.status, answer.code, tries)
 		}
-		mu.Unlock()
 		if took > 2*time.Second {
 			t.Fatalf("%d %s: took %v", answer.status, answer.code, took)
 		}
@@ -292,5 +282,44 @@ func TestAnAnswerLargerThanTheClientTakesIsAQuotaErrorNamingTheLimit(t *testing.
 	}
 	if calls != 1 {
 		t.Fatalf("asked %d times: a refusal is final", calls)
+	}
+}
+
+// recordingMembers are httptest servers standing for members, each answering
+// with answer(w, its index) and recording the index of every request it got.
+type recordingMembers struct {
+	urls    []string
+	servers []*httptest.Server
+	mu      sync.Mutex
+	got     []int
+}
+
+func newRecordingMembers(n int, answer func(w http.ResponseWriter, i int)) *recordingMembers {
+	m := &recordingMembers{}
+	for i := 0; i < n; i++ {
+		i := i
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			m.mu.Lock()
+			m.got = append(m.got, i)
+			m.mu.Unlock()
+			answer(w, i)
+		}))
+		m.servers = append(m.servers, s)
+		m.urls = append(m.urls, s.URL)
+	}
+	return m
+}
+
+// tries is a copy of the indexes of the members asked, in order.
+func (m *recordingMembers) tries() []int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]int(nil), m.got...)
+}
+
+// close stops every member, waiting for the requests they are answering.
+func (m *recordingMembers) close() {
+	for _, s := range m.servers {
+		s.Close()
 	}
 }
