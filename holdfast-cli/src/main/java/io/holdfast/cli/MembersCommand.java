@@ -144,7 +144,9 @@ final class MembersCommand implements Callable<Integer> {
      * A subcommand that changes the members: it makes its {@link #change()} through the leader,
      * waiting through an election for up to {@code --timeout}, and prints the members as the leader
      * has them after it. After a transfer, or the removal of the member that answered, that is the new
-     * leader: it is asked, within the same timeout.
+     * leader: it is asked, within the same timeout. A removal reads the members first: when its
+     * answer was lost and the call, made again, meets a leader without the member, the members read
+     * again say whether it is gone (done) or never was one (the leader's "no member has the id").
      */
     abstract static class Change implements Callable<Integer> {
         @Spec
@@ -166,7 +168,29 @@ final class MembersCommand implements Callable<Integer> {
             throws InterruptedException {
         Duration within = cluster.timeout();
         long deadline = System.nanoTime() + within.toNanos();
-        ClusterInfo answer = ServerCalls.call(cluster.uri(), "members", within, t -> t.changeMembers(null, change));
+        boolean wasMember = change instanceof MembershipChange.Remove r
+                && ServerCalls.call(cluster.uri(), "members", within, t -> leaderView(t, null)).members().stream()
+                        .anyMatch(m -> m.id().equals(r.id()));
+        ClusterInfo answer;
+        try {
+            answer = ServerCalls.call(cluster.uri(), "members", within, t -> t.changeMembers(null, change));
+        } catch (io.holdfast.InvalidArgumentException e) {
+            if (!wasMember || !e.getMessage().startsWith("no member has the id ")) {
+                throw e;
+            }
+            // A leader that removes itself may stop before its answer leaves; the call is then made
+            // again at the next leader, which no longer has the member. The members say which.
+            Duration left = Duration.ofNanos(Math.max(deadline - System.nanoTime(), 1_000_000_000L));
+            ClusterInfo now = ServerCalls.call(cluster.uri(), "members", left, t -> leaderView(t, null));
+            String id = ((MembershipChange.Remove) change).id();
+            if (now.members().stream().anyMatch(m -> m.id().equals(id))) {
+                throw e;
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            out.println("Done: " + change.describe() + " (its answer was lost, and the members no longer list it).");
+            print(now, false, out);
+            return ExitCodes.OK;
+        }
         ClusterInfo after = answer;
         boolean leftOrHandedOver = (change instanceof MembershipChange.TransferLeader t
                         && !answer.answeredBy().equals(t.id()))
