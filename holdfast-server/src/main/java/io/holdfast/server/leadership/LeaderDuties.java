@@ -49,7 +49,7 @@ public final class LeaderDuties implements AutoCloseable {
      */
     private long sleepingUntil = Long.MIN_VALUE;
     /** The sessions not yet given their fresh TTL since {@link #start()}; null once all are. */
-    private Fill fill;
+    private FreshTtls fill;
     /** The cluster clock's origin: (table time, ticker reading) when this node became leader. */
     private volatile long[] clockBase = {0, 0};
 
@@ -69,7 +69,7 @@ public final class LeaderDuties implements AutoCloseable {
     /**
      * This node's state machine is up to date as leader: start the clock and the timers, and give
      * every session the table holds a fresh TTL from now. Returns at once: the sessions are tracked
-     * by the duties thread, {@value #FILL_CHUNK} at a time (see {@link #touchAll} for a heartbeat
+     * by the duties thread, {@value FreshTtls#CHUNK} at a time (see {@link #touchAll} for a heartbeat
      * that comes first). At 100,000 sessions tracking them all before answering took 1,115 ms on a
      * new leader restarted 15 s earlier, on a loaded machine (docs/benchmarks.md, 2026-12-04): a
      * second in which it answered no heartbeat and its members' held rounds ran out.
@@ -81,83 +81,39 @@ public final class LeaderDuties implements AutoCloseable {
         tracker.reset(Map.of(), nanos);
         dues.clear();
         active = true;
-        fill = new Fill(nanos);
+        fill = new FreshTtls(nanos);
         LOG.info("Node {} leads: its sessions get a fresh TTL from now", nodeId);
         woken = true;
         notifyAll();
     }
 
     /**
-     * The sessions still to be given their fresh TTL after {@link #start()}: their ids and TTLs as
-     * the table held them when the duties thread first looked, and how far it got.
-     */
-    private static final class Fill {
-        /** When this node began to lead: every session's fresh TTL counts from here. */
-        final long from;
-
-        String[] ids;
-        long[] ttls;
-        int next;
-
-        Fill(long from) {
-            this.from = from;
-        }
-    }
-
-    /** Sessions tracked per hold of this object's monitor while a {@link Fill} runs. */
-    static final int FILL_CHUNK = 4096;
-
-    /**
-     * One step of the fill (duties thread, not under this object's monitor): the first copies the
-     * table's sessions, each later one tracks the next {@value #FILL_CHUNK} of them that the table
-     * still holds and that are not tracked yet, with a TTL from the start. A session tracked
-     * meanwhile (a heartbeat, an opening) keeps its later deadline: the fill never moves one
-     * earlier, which would let this leader expire a session before the TTL it acknowledged ends.
+     * One step of the tracking that {@link #start()} began (duties thread): the first copies the
+     * table's sessions, each later one tracks the next {@value FreshTtls#CHUNK} of them
+     * ({@link FreshTtls}: never moving back a deadline a heartbeat set meanwhile).
      *
      * @return whether more steps are due
      */
     private boolean fillStep() {
-        Fill f;
+        FreshTtls f;
         synchronized (this) {
             f = fill;
             if (f == null || !active) {
                 return false;
             }
         }
-        if (f.ids == null) {
-            Object[] copy = machine.read(table -> {
-                String[] ids = new String[table.sessionCount()];
-                long[] ttls = new long[ids.length];
-                int[] n = {0};
-                table.forEachSessionTtl((id, ttl) -> {
-                    ids[n[0]] = id;
-                    ttls[n[0]++] = ttl;
-                });
-                return new Object[] {ids, ttls};
+        if (!f.copied()) {
+            machine.read(table -> {
+                f.copy(table);
+                return null;
             });
-            synchronized (this) {
-                f.ttls = (long[]) copy[1];
-                f.ids = (String[]) copy[0];
-            }
             return true;
         }
         synchronized (this) {
             if (fill != f || !active) {
                 return false; // stepped down, or a newer start
             }
-            int end = Math.min(f.ids.length, f.next + FILL_CHUNK);
-            int from = f.next;
-            machine.read(table -> {
-                for (int i = from; i < end; i++) {
-                    String id = f.ids[i];
-                    if (!tracker.contains(id) && table.hasSession(id)) {
-                        tracker.touch(id, TimeUnit.MILLISECONDS.toNanos(f.ttls[i]), f.from);
-                    }
-                }
-                return null;
-            });
-            f.next = end;
-            if (end < f.ids.length) {
+            if (machine.read(table -> f.trackNext(table, tracker))) {
                 return true;
             }
             fill = null;
