@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
  * tracker does not track it yet, with a deadline a TTL from {@link #from}: a session tracked meanwhile
  * (a heartbeat, an opening) keeps its later deadline. Moving it back would let the leader expire a
  * session before the TTL it acknowledged ends. <b>Does not</b> lock anything: the caller holds the
- * duties' monitor and the state machine's lock, in that order. Not thread-safe.
+ * state machine's lock for {@link #copy}, and the duties' monitor then that lock for {@link
+ * #trackNext}. Not thread-safe.
  */
 final class FreshTtls {
     /** Sessions tracked per call of {@link #trackNext}: per hold of the duties' monitor. */

@@ -75,9 +75,11 @@ public final class LeaderDuties implements AutoCloseable {
      * second in which it answered no heartbeat and its members' held rounds ran out.
      */
     public synchronized void start() {
-        long nanos = ticker.nanos();
-        long tableNow = machine.read(LockTable::now);
-        clockBase = new long[] {tableNow, nanos};
+        // The table's time and the ticker's, read together: a ticker read before waiting for the
+        // state machine's lock would set the cluster clock ahead by that wait.
+        long[] base = machine.read(table -> new long[] {table.now(), ticker.nanos()});
+        long nanos = base[1];
+        clockBase = base;
         tracker.reset(Map.of(), nanos);
         dues.clear();
         active = true;
