@@ -16,6 +16,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
@@ -242,6 +243,35 @@ public final class RaftGateway {
         } catch (IOException e) {
             return -1;
         }
+    }
+
+    /**
+     * Whether this node hears from a leader now: it leads, or it follows a leader whose last message
+     * reached it within the shortest election timeout (after which it would stand itself). False
+     * when it cannot tell.
+     */
+    public boolean hearsLeader() {
+        try {
+            return followsALeader(
+                    server.getDivision(groupId).getInfo().getRoleInfoProto(),
+                    RaftServerConfigKeys.Rpc.timeoutMin(server.getProperties()).toLong(TimeUnit.MILLISECONDS));
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Whether a member in {@code role} leads, or follows a leader it heard from within {@code timeoutMillis}. */
+    public static boolean followsALeader(RoleInfoProto role, long timeoutMillis) {
+        if (role == null) {
+            return false;
+        }
+        if (role.getRole() == RaftPeerRole.LEADER) {
+            return true;
+        }
+        return role.hasFollowerInfo()
+                && role.getFollowerInfo().hasLeaderInfo()
+                && !role.getFollowerInfo().getLeaderInfo().getId().getId().isEmpty()
+                && role.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs() < timeoutMillis;
     }
 
     /**

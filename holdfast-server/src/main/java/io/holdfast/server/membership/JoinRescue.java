@@ -5,6 +5,7 @@ import io.holdfast.internal.Causes;
 import io.holdfast.internal.DaemonThreads;
 import io.holdfast.server.config.RaftSettings;
 import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.leadership.RaftGateway;
 import io.holdfast.server.leadership.RaftPortProbe;
 import io.holdfast.server.raft.LockStateMachine;
 import java.io.File;
@@ -28,8 +29,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.proto.RaftProtos.RaftConfigurationProto;
-import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
-import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.GroupInfoReply;
 import org.apache.ratis.protocol.GroupManagementRequest;
@@ -246,7 +245,7 @@ public final class JoinRescue implements AutoCloseable {
             } catch (Exception e) {
                 continue; // down or cut off: says nothing
             }
-            if (followsALeader(info.getRoleInfoProto(), electionTimeoutMillis)) {
+            if (RaftGateway.followsALeader(info.getRoleInfoProto(), electionTimeoutMillis)) {
                 return Optional.empty();
             }
             RaftConfigurationProto conf = info.getConf().orElse(null);
@@ -260,20 +259,6 @@ public final class JoinRescue implements AutoCloseable {
         List<RaftPeer> members = new ArrayList<>(ProtoUtils.toRaftPeers(counting.getPeersList()));
         members.addAll(ProtoUtils.toRaftPeers(counting.getListenersList()));
         return Optional.of(RaftGroup.valueOf(group, members));
-    }
-
-    /** Whether a member in {@code role} leads, or follows a leader it heard from within {@code timeoutMillis}. */
-    static boolean followsALeader(RoleInfoProto role, long timeoutMillis) {
-        if (role == null) {
-            return false;
-        }
-        if (role.getRole() == RaftPeerRole.LEADER) {
-            return true;
-        }
-        return role.hasFollowerInfo()
-                && role.getFollowerInfo().hasLeaderInfo()
-                && !role.getFollowerInfo().getLeaderInfo().getId().getId().isEmpty()
-                && role.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs() < timeoutMillis;
     }
 
     /** Whether {@code conf} (a member's newest) counts {@code self} among its voters. */

@@ -41,6 +41,13 @@ final class HeartbeatReplies {
      */
     static final long MAX_HOLD_MILLIS = 2000;
 
+    /**
+     * The longest a member holds a relayed heartbeat while it hears from a leader (ADR 0003): a
+     * third of the session's TTL when that is shorter. A client's heartbeat call waits for half its
+     * TTL, so the answer still comes within it.
+     */
+    static final long MAX_LONGEST_HOLD_MILLIS = 5000;
+
     private final NodeParts parts;
 
     HeartbeatReplies(NodeParts parts) {
@@ -74,7 +81,9 @@ final class HeartbeatReplies {
         if (!parts.duties().isActive()) {
             // A member that does not lead relays the heartbeat to the leader (ADR 0003).
             long ttl = parts.machine().read(t -> t.hasSession(sessionId) ? t.sessionTtlMillis(sessionId) : 0L);
-            return parts.relay().heartbeat(sessionId, hold(ttl)).thenCompose(v -> answer(sessionId, v));
+            return parts.relay()
+                    .heartbeat(sessionId, hold(ttl), longestHold(ttl))
+                    .thenCompose(v -> answer(sessionId, v));
         }
         Verdict verdict;
         try {
@@ -111,7 +120,7 @@ final class HeartbeatReplies {
             });
             List<CompletableFuture<Verdict>> relayed = new ArrayList<>(sessionIds.size());
             for (int i = 0; i < ttls.length; i++) {
-                relayed.add(parts.relay().heartbeat(sessionIds.get(i), hold(ttls[i])));
+                relayed.add(parts.relay().heartbeat(sessionIds.get(i), hold(ttls[i]), longestHold(ttls[i])));
             }
             return CompletableFuture.allOf(relayed.toArray(CompletableFuture[]::new))
                     .thenApply(v -> {
@@ -139,6 +148,11 @@ final class HeartbeatReplies {
     /** How long a member holds a relayed heartbeat of a session with this TTL (0: unknown session). */
     private static long hold(long ttlMillis) {
         return ttlMillis > 0 ? Math.min(ttlMillis / 3, MAX_HOLD_MILLIS) : MAX_HOLD_MILLIS;
+    }
+
+    /** How long a member that hears from a leader holds a relayed heartbeat of a session with this TTL. */
+    private static long longestHold(long ttlMillis) {
+        return ttlMillis > 0 ? Math.min(ttlMillis / 3, MAX_LONGEST_HOLD_MILLIS) : MAX_HOLD_MILLIS;
     }
 
     /** One session's reply in a call of several: a refusal of the session is a reply, not a failure. */

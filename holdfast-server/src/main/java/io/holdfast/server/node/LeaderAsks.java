@@ -103,8 +103,8 @@ final class LeaderAsks implements AutoCloseable {
                 new LinkedBlockingQueue<>(),
                 DaemonThreads.numbered("holdfast-forward-" + self));
         forwardPool.allowCoreThreadTimeOut(true);
-        this.relayLink =
-                new LeaderLink(raft, RaftSettings.GROUP_ID, RaftSettings.parameters(config), RELAY_TIMEOUT_MILLIS, 1);
+        this.relayLink = new LeaderLink(
+                raft, RaftSettings.GROUP_ID, RaftSettings.parameters(config), RELAY_TIMEOUT_MILLIS, 1, true);
         ScheduledThreadPoolExecutor timer =
                 new ScheduledThreadPoolExecutor(1, DaemonThreads.named("holdfast-relay-" + self));
         // A read or reply that catches up in time cancels its bound: gone from the queue at once,
@@ -133,7 +133,8 @@ final class LeaderAsks implements AutoCloseable {
                                 relayLink.ask(new TableQuery.TouchSessions(ids)), ids.size())),
                 gateway::notLeader,
                 RELAY_INTERVAL_MILLIS,
-                2 * RaftServerConfigKeys.Rpc.timeoutMax(raft.getProperties()).toLong(TimeUnit.MILLISECONDS));
+                2 * RaftServerConfigKeys.Rpc.timeoutMax(raft.getProperties()).toLong(TimeUnit.MILLISECONDS),
+                gateway::hearsLeader);
         if (followerExtendsTtl) {
             relay.plantFollowerExtendsTtl(); // PLANTED BUG (verification only)
         }

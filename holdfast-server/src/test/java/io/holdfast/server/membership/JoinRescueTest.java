@@ -2,6 +2,7 @@ package io.holdfast.server.membership;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.holdfast.server.leadership.RaftGateway;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.ratis.proto.RaftProtos.FollowerInfoProto;
@@ -21,23 +22,23 @@ class JoinRescueTest {
 
     @Test
     void aLeaderOrAFollowerOfALiveLeaderHoldsTheRescueBack() {
-        assertThat(JoinRescue.followsALeader(
+        assertThat(RaftGateway.followsALeader(
                         RoleInfoProto.newBuilder().setRole(RaftPeerRole.LEADER).build(), 2000))
                 .isTrue();
-        assertThat(JoinRescue.followsALeader(follower("n1", 300), 2000)).isTrue();
-        assertThat(JoinRescue.followsALeader(follower("n1", 2500), 2000))
+        assertThat(RaftGateway.followsALeader(follower("n1", 300), 2000)).isTrue();
+        assertThat(RaftGateway.followsALeader(follower("n1", 2500), 2000))
                 .as("a leader not heard from for an election timeout")
                 .isFalse();
-        assertThat(JoinRescue.followsALeader(follower("", 10), 2000))
+        assertThat(RaftGateway.followsALeader(follower("", 10), 2000))
                 .as("no leader known")
                 .isFalse();
-        assertThat(JoinRescue.followsALeader(
+        assertThat(RaftGateway.followsALeader(
                         RoleInfoProto.newBuilder()
                                 .setRole(RaftPeerRole.CANDIDATE)
                                 .build(),
                         2000))
                 .isFalse();
-        assertThat(JoinRescue.followsALeader(null, 2000)).isFalse();
+        assertThat(RaftGateway.followsALeader(null, 2000)).isFalse();
     }
 
     @Test

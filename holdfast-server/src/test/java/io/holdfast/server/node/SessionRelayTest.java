@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
@@ -33,13 +34,22 @@ class SessionRelayTest {
     /** Rounds handed to the sender, run when the test says (the sender blocks in real life). */
     private final Queue<Runnable> sends = new ArrayDeque<>();
 
-    private final SessionRelay relay = relay(ticker, scheduler, sends, ids -> {
-        rounds.add(List.copyOf(ids));
-        Function<List<String>, Optional<Answer>> next = leader.poll();
-        return next != null
-                ? next.apply(ids)
-                : Optional.of(Answer.of(ids.stream().map(i -> Verdict.ACKED).toList()));
-    });
+    /** Whether the member hears from a leader (its Raft follows one that reached it lately). */
+    private boolean hearsLeader;
+
+    private final SessionRelay relay = relay(
+            ticker,
+            scheduler,
+            sends,
+            ids -> {
+                rounds.add(List.copyOf(ids));
+                Function<List<String>, Optional<Answer>> next = leader.poll();
+                return next != null
+                        ? next.apply(ids)
+                        : Optional.of(
+                                Answer.of(ids.stream().map(i -> Verdict.ACKED).toList()));
+            },
+            () -> hearsLeader);
 
     /**
      * Member n2's relay (n1 leads) on {@code ticker} and {@code scheduler}, every 100 ms, cut off
@@ -51,6 +61,16 @@ class SessionRelayTest {
             ManualScheduler scheduler,
             Queue<Runnable> sends,
             Function<List<String>, Optional<Answer>> round) {
+        return relay(ticker, scheduler, sends, round, () -> false);
+    }
+
+    /** {@link #relay(FakeTicker, ManualScheduler, Queue, Function)}, hearing from a leader when {@code hearsLeader} says. */
+    static SessionRelay relay(
+            FakeTicker ticker,
+            ManualScheduler scheduler,
+            Queue<Runnable> sends,
+            Function<List<String>, Optional<Answer>> round,
+            BooleanSupplier hearsLeader) {
         return new SessionRelay(
                 "n2",
                 ticker,
@@ -59,7 +79,8 @@ class SessionRelayTest {
                 round,
                 () -> new NotLeaderException("n2 does not lead; the leader is n1", "n1"),
                 100,
-                4000);
+                4000,
+                hearsLeader);
     }
 
     /** One interval of the relay's timer, then every round it handed to the sender. */
@@ -149,6 +170,97 @@ class SessionRelayTest {
         assertThat(rounds).containsExactly(List.of("a", "b"), List.of("a", "b"));
         assertThat(held).isCompletedWithValue(Verdict.ACKED);
         assertThat(later).isCompletedWithValue(Verdict.ACKED);
+    }
+
+    /**
+     * A leader killed at 100,000 sessions: the survivors followed the new leader 1.5 s later, and
+     * their relays had its verdicts 3.5 s after the kill, after their clients' heartbeats had
+     * failed at their 2 s hold and the clients had moved to another member, which waited for the
+     * same leader. While the member hears from a leader, a heartbeat waits on to its longest hold.
+     */
+    @Test
+    void aHeartbeatPastItsHoldWaitsOnWhileTheMemberHearsFromALeaderAndFailsAtItsLongestHold() {
+        for (int i = 0; i < 40; i++) {
+            leader.add(ids -> Optional.of(Answer.refused("n1 is in LEADER state but not ready yet")));
+        }
+        hearsLeader = true;
+        CompletableFuture<Verdict> answered = relay.heartbeat("a", 2000, 3300);
+        CompletableFuture<Verdict> refused = relay.heartbeat("b", 2000, 3300);
+        for (int i = 0; i < 25; i++) { // 2.5 s: past the hold, not past the longest hold
+            interval();
+        }
+        assertThat(answered).as("held on: the member hears from a leader").isNotDone();
+        assertThat(refused).isNotDone();
+        leader.clear(); // the new leader is ready: it answers a
+        leader.add(ids -> Optional.of(Answer.of(ids.stream()
+                .map(i -> i.equals("a") ? Verdict.ACKED : Verdict.EXPIRING)
+                .toList())));
+        interval();
+        assertThat(answered).isCompletedWithValue(Verdict.ACKED);
+        assertThat(refused).as("a verdict other than ACKED is the leader's too").isCompletedWithValue(Verdict.EXPIRING);
+
+        for (int i = 0; i < 40; i++) {
+            leader.add(ids -> Optional.of(Answer.refused("n1 is in LEADER state but not ready yet")));
+        }
+        CompletableFuture<Verdict> never = relay.heartbeat("c", 2000, 3300);
+        for (int i = 0; i < 32; i++) {
+            interval();
+        }
+        assertThat(never).as("3.2 s: within its longest hold").isNotDone();
+        for (int i = 0; i < 2; i++) {
+            interval();
+        }
+        assertThat(failure(never))
+                .as("never acknowledged by the member itself, however long it hears from a leader")
+                .isInstanceOf(UnavailableException.class)
+                .hasMessageContaining("within the heartbeat's hold");
+    }
+
+    @Test
+    void aMemberThatHearsFromNoLeaderFailsAHeartbeatAtItsHoldWhateverItsLongestHold() {
+        for (int i = 0; i < 40; i++) {
+            leader.add(ids -> {
+                throw new UnavailableException("no leader answered: n1 and n3 do not answer");
+            });
+        }
+        hearsLeader = false;
+        CompletableFuture<Verdict> held = relay.heartbeat("a", 2000, 3300);
+        for (int i = 0; i < 19; i++) {
+            interval();
+        }
+        assertThat(held).isNotDone();
+        interval();
+        interval();
+        assertThat(failure(held)).isInstanceOf(UnavailableException.class);
+    }
+
+    /**
+     * A backlog (a new leader's first seconds at 100,000 sessions made a round of 48,403) leaves in
+     * rounds of at most {@value SessionRelay#MAX_ROUND_SESSIONS} sessions, each as soon as the one
+     * before is answered.
+     */
+    @Test
+    void aBacklogLeavesInBoundedRoundsOneRightAfterTheOther() {
+        int n = SessionRelay.MAX_ROUND_SESSIONS + 1808;
+        List<CompletableFuture<Verdict>> held = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            held.add(relay.heartbeat("s" + i, 2000));
+        }
+        scheduler.advance(Duration.ofMillis(100));
+        assertThat(sends).hasSize(1);
+        sends.poll().run();
+        assertThat(rounds).hasSize(1);
+        assertThat(rounds.get(0)).hasSize(SessionRelay.MAX_ROUND_SESSIONS).startsWith("s0", "s1");
+        assertThat(held.get(0)).isCompletedWithValue(Verdict.ACKED);
+        assertThat(held.get(n - 1)).as("in the next round").isNotDone();
+        assertThat(sends)
+                .as("the next round left when the first was answered, before the interval")
+                .hasSize(1);
+        sends.poll().run();
+        assertThat(rounds.get(1)).hasSize(1808).startsWith("s" + SessionRelay.MAX_ROUND_SESSIONS);
+        assertThat(held).allSatisfy(h -> assertThat(h).isCompletedWithValue(Verdict.ACKED));
+        interval();
+        assertThat(rounds).as("nothing waits: no round").hasSize(2);
     }
 
     @Test
