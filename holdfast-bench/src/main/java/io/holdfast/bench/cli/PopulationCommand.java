@@ -161,6 +161,16 @@ public final class PopulationCommand implements Callable<Integer>, CliCommand {
     Duration failoverWindow;
 
     @Option(
+            names = "--restart-killed-after",
+            paramLabel = "DURATION",
+            defaultValue = "0s",
+            converter = DurationConverter.class,
+            description = "How long after the leader's SIGKILL (once a client is served again) the killed member is"
+                    + " restarted: on one machine its start takes cores that the survivors and the clients would"
+                    + " have on a cell's own hosts (default: ${DEFAULT-VALUE}, at once).")
+    Duration restartKilledAfter;
+
+    @Option(
             names = "--target",
             paramLabel = "holdfast|zookeeper",
             defaultValue = "holdfast",
@@ -245,9 +255,15 @@ public final class PopulationCommand implements Callable<Integer>, CliCommand {
             throw new CliFailure(
                     ExitCodes.USAGE, "--nodes, --sessions-per-connection and --base-port must be positive and fit");
         }
-        if (processes < 1 || processes > 64 || !(openRate >= 0) || failoverWindow.isNegative()) {
+        if (processes < 1
+                || processes > 64
+                || !(openRate >= 0)
+                || failoverWindow.isNegative()
+                || restartKilledAfter.isNegative()) {
             throw new CliFailure(
-                    ExitCodes.USAGE, "--processes is 1 to 64, --open-rate 0 or more, --failover-window not negative");
+                    ExitCodes.USAGE,
+                    "--processes is 1 to 64, --open-rate 0 or more, --failover-window and --restart-killed-after"
+                            + " not negative");
         }
         if (target == Target.ZOOKEEPER
                 && parsed.stream().anyMatch(s -> !s.kind().equals("sessions"))) {
@@ -271,6 +287,7 @@ public final class PopulationCommand implements Callable<Integer>, CliCommand {
                 words(workerJavaOpts),
                 openRate,
                 failoverWindow,
+                restartKilledAfter,
                 target,
                 zookeeperClasspath);
         PrintWriter out = spec.commandLine().getOut();

@@ -72,6 +72,7 @@ public final class PopulationBench {
             List<String> workerJvmOptions,
             double openRate,
             Duration failoverWindow,
+            Duration restartKilledAfter,
             Target target,
             String zookeeperClasspath) {}
 
@@ -523,6 +524,9 @@ public final class PopulationBench {
                 () -> crowd.killing(leader.get().clientAddress(), settings.failoverWindow()),
                 () -> nodes.kill(leader.get()),
                 Duration.ofSeconds(60));
+        // The killed member's host restarts it; on one machine its start takes the cores the survivors and the
+        // crowd need in the kill's first seconds, which a cell's other hosts would not lose.
+        Thread.sleep(settings.restartKilledAfter().toMillis());
         try {
             nodes.start(leader.get());
             nodes.awaitReady(leader.get(), Duration.ofSeconds(120));
