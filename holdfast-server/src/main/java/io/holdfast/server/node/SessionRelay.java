@@ -152,11 +152,6 @@ public final class SessionRelay implements AutoCloseable {
         }
     }
 
-    /** {@link #heartbeat(String, long, long)} with no longer hold while this member hears from a leader. */
-    public CompletableFuture<Verdict> heartbeat(String sessionId, long holdMillis) {
-        return heartbeat(sessionId, holdMillis, holdMillis);
-    }
-
     /**
      * A client's heartbeat for {@code sessionId}, held for the next round.
      *
@@ -242,7 +237,11 @@ public final class SessionRelay implements AutoCloseable {
     /** One interval: fails the heartbeats held past their hold, and sends a round if none is in flight. */
     void tick() {
         Map<String, List<Held>> round;
-        boolean hears = hearsLeader();
+        boolean holds;
+        synchronized (lock) {
+            holds = !next.isEmpty() || inFlight != null && !inFlight.isEmpty();
+        }
+        boolean hears = holds && hearsLeader(); // asked of Ratis only when a heartbeat could be late
         long now = ticker.nanos();
         List<Held> late = new ArrayList<>();
         UnavailableException why;

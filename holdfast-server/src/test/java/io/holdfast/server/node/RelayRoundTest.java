@@ -54,7 +54,7 @@ class RelayRoundTest {
 
     @Test
     void heartbeatsHeldThroughTheElectionAreAnsweredHereInTheFirstIntervalAfterThisMemberLeads() {
-        CompletableFuture<Verdict> held = relay.heartbeat("a", 2000);
+        CompletableFuture<Verdict> held = relay.heartbeat("a", 2000, 2000);
         interval();
         assertThat(overLink)
                 .as("another member leads: the round goes over the link")
@@ -62,7 +62,7 @@ class RelayRoundTest {
         assertThat(held).as("no verdict from a leader that is not ready").isNotDone();
 
         leadsHere.set(true);
-        CompletableFuture<Verdict> later = relay.heartbeat("b", 2000);
+        CompletableFuture<Verdict> later = relay.heartbeat("b", 2000, 2000);
         interval();
         assertThat(here).as("this member leads: its own verdicts").containsExactly(List.of("a", "b"));
         assertThat(overLink).as("the link is not asked again").hasSize(1);
@@ -73,10 +73,10 @@ class RelayRoundTest {
     @Test
     void aMemberThatLeadsNoMoreSendsItsRoundsOverTheLinkAgain() {
         leadsHere.set(true);
-        relay.heartbeat("a", 2000);
+        relay.heartbeat("a", 2000, 2000);
         interval();
         leadsHere.set(false);
-        CompletableFuture<Verdict> after = relay.heartbeat("b", 2000);
+        CompletableFuture<Verdict> after = relay.heartbeat("b", 2000, 2000);
         interval();
         assertThat(here).containsExactly(List.of("a"));
         assertThat(overLink).containsExactly(List.of("b"));
@@ -85,10 +85,10 @@ class RelayRoundTest {
 
     @Test
     void aMemberThatBeginsToLeadAnswersWhatItHoldsAtOnceEvenWithARoundStuckInFlight() {
-        CompletableFuture<Verdict> inRound = relay.heartbeat("a", 2000);
+        CompletableFuture<Verdict> inRound = relay.heartbeat("a", 2000, 2000);
         scheduler.advance(Duration.ofMillis(100)); // a round leaves for the dead leader and hangs
         assertThat(sends).as("the round in flight").hasSize(1);
-        CompletableFuture<Verdict> waiting = relay.heartbeat("b", 2000);
+        CompletableFuture<Verdict> waiting = relay.heartbeat("b", 2000, 2000);
 
         leadsHere.set(true);
         relay.answerHere(ids -> {
@@ -104,14 +104,14 @@ class RelayRoundTest {
         Runnable stuck = sends.poll();
         stuck.run(); // the hung round ends at last (a refusal): nothing left to answer
         assertThat(inRound).isCompletedWithValue(Verdict.ACKED);
-        CompletableFuture<Verdict> next = relay.heartbeat("c", 2000);
+        CompletableFuture<Verdict> next = relay.heartbeat("c", 2000, 2000);
         interval();
         assertThat(next).as("the relay goes on").isCompletedWithValue(Verdict.ACKED);
     }
 
     @Test
     void aRefusalHereLeavesTheHeartbeatsWaitingForARound() {
-        CompletableFuture<Verdict> held = relay.heartbeat("a", 2000);
+        CompletableFuture<Verdict> held = relay.heartbeat("a", 2000, 2000);
         relay.answerHere(ids -> Answer.refused("n2 leads without its lease yet"));
         assertThat(held).isNotDone();
         leadsHere.set(true);

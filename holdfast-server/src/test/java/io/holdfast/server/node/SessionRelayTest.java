@@ -99,10 +99,10 @@ class SessionRelayTest {
     @Test
     void theHeartbeatsOfAnIntervalGoAsOneRoundAndEachGetsItsVerdict() {
         leader.add(ids -> Optional.of(Answer.of(List.of(Verdict.ACKED, Verdict.GONE, Verdict.EXPIRING))));
-        CompletableFuture<Verdict> a = relay.heartbeat("a", 2000);
-        CompletableFuture<Verdict> b = relay.heartbeat("b", 2000);
-        CompletableFuture<Verdict> a2 = relay.heartbeat("a", 2000);
-        CompletableFuture<Verdict> c = relay.heartbeat("c", 2000);
+        CompletableFuture<Verdict> a = relay.heartbeat("a", 2000, 2000);
+        CompletableFuture<Verdict> b = relay.heartbeat("b", 2000, 2000);
+        CompletableFuture<Verdict> a2 = relay.heartbeat("a", 2000, 2000);
+        CompletableFuture<Verdict> c = relay.heartbeat("c", 2000, 2000);
         assertThat(a).as("answered only by a leader's round").isNotDone();
         interval();
         assertThat(rounds).containsExactly(List.of("a", "b", "c"));
@@ -120,7 +120,7 @@ class SessionRelayTest {
             throw new UnavailableException("no leader answered: connection refused");
         });
         leader.add(ids -> Optional.of(Answer.refused("node n1 does not hold its lease")));
-        CompletableFuture<Verdict> held = relay.heartbeat("a", 500);
+        CompletableFuture<Verdict> held = relay.heartbeat("a", 500, 500);
         interval();
         interval();
         assertThat(held).as("never acknowledged by the member itself").isNotDone();
@@ -145,7 +145,7 @@ class SessionRelayTest {
 
     @Test
     void aHeartbeatWhoseRoundIsStillOutWhenItsHoldEndsSaysHowLongTheRoundHasBeenOut() {
-        CompletableFuture<Verdict> held = relay.heartbeat("a", 500);
+        CompletableFuture<Verdict> held = relay.heartbeat("a", 500, 500);
         scheduler.advance(Duration.ofMillis(100)); // the round leaves: handed to the sender, unanswered
         assertThat(sends).hasSize(1);
         scheduler.advance(Duration.ofMillis(400)); // the hold ends 500 ms after the heartbeat
@@ -162,8 +162,8 @@ class SessionRelayTest {
         leader.add(ids -> {
             throw new UnavailableException("no leader answered: n1 is down");
         });
-        CompletableFuture<Verdict> held = relay.heartbeat("a", 2000);
-        CompletableFuture<Verdict> later = relay.heartbeat("b", 2000);
+        CompletableFuture<Verdict> held = relay.heartbeat("a", 2000, 2000);
+        CompletableFuture<Verdict> later = relay.heartbeat("b", 2000, 2000);
         interval();
         assertThat(held).isNotDone();
         interval(); // the new leader answers both, in one round
@@ -244,7 +244,7 @@ class SessionRelayTest {
         int n = SessionRelay.MAX_ROUND_SESSIONS + 1808;
         List<CompletableFuture<Verdict>> held = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            held.add(relay.heartbeat("s" + i, 2000));
+            held.add(relay.heartbeat("s" + i, 2000, 2000));
         }
         scheduler.advance(Duration.ofMillis(100));
         assertThat(sends).hasSize(1);
@@ -265,9 +265,9 @@ class SessionRelayTest {
 
     @Test
     void oneRoundAtATimeAndAHeartbeatPastItsHoldIsFailedEvenInFlight() {
-        CompletableFuture<Verdict> first = relay.heartbeat("a", 250);
+        CompletableFuture<Verdict> first = relay.heartbeat("a", 250, 250);
         scheduler.advance(Duration.ofMillis(100)); // the round is handed to the sender, which is slow
-        CompletableFuture<Verdict> second = relay.heartbeat("b", 2000);
+        CompletableFuture<Verdict> second = relay.heartbeat("b", 2000, 2000);
         scheduler.advance(Duration.ofMillis(100));
         assertThat(sends).as("no second round while one is in flight").hasSize(1);
         scheduler.advance(Duration.ofMillis(100));
@@ -286,11 +286,11 @@ class SessionRelayTest {
                 throw new UnavailableException("no leader answered: n1 and n3 do not answer");
             });
         }
-        relay.heartbeat("a", 2000);
+        relay.heartbeat("a", 2000, 2000);
         for (int i = 0; i < 42; i++) { // rounds fail from 0.1 s (the first left) to 1.9 s; 4.2 s is past the cut-off
             interval();
         }
-        CompletableFuture<Verdict> now = relay.heartbeat("b", 2000);
+        CompletableFuture<Verdict> now = relay.heartbeat("b", 2000, 2000);
         assertThat(now).isCompletedExceptionally();
         assertThat(failure(now))
                 .isInstanceOf(UnavailableException.class)
@@ -303,10 +303,10 @@ class SessionRelayTest {
         leader.add(ids -> {
             throw new UnavailableException("no leader answered: n1 is electing");
         });
-        CompletableFuture<Verdict> a = relay.heartbeat("a", 2000);
+        CompletableFuture<Verdict> a = relay.heartbeat("a", 2000, 2000);
         interval();
         assertThat(rounds).containsExactly(List.of("a"));
-        CompletableFuture<Verdict> b = relay.heartbeat("b", 2000);
+        CompletableFuture<Verdict> b = relay.heartbeat("b", 2000, 2000);
         assertThat(b)
                 .as("held for the next round: one round failed 100 ms ago, not 10 s")
                 .isNotDone();
@@ -322,18 +322,18 @@ class SessionRelayTest {
                 throw new UnavailableException("no leader answered: n1 and n3 do not answer");
             });
         }
-        relay.heartbeat("a", 2000);
+        relay.heartbeat("a", 2000, 2000);
         for (int i = 0; i < 42; i++) {
             interval();
         }
-        assertThat(relay.heartbeat("b", 2000)).as("cut off").isCompletedExceptionally();
+        assertThat(relay.heartbeat("b", 2000, 2000)).as("cut off").isCompletedExceptionally();
         int before = rounds.size();
         interval();
         assertThat(rounds).as("a round of no heartbeats, though none waits").hasSize(before + 1);
         assertThat(rounds.get(before)).isEmpty();
         leader.clear(); // a leader answers from now on
         interval();
-        CompletableFuture<Verdict> c = relay.heartbeat("c", 2000);
+        CompletableFuture<Verdict> c = relay.heartbeat("c", 2000, 2000);
         assertThat(c).as("held for a round again").isNotDone();
         interval();
         assertThat(c).isCompletedWithValue(Verdict.ACKED);
@@ -342,17 +342,17 @@ class SessionRelayTest {
     @Test
     void aLeaderOfAnOlderBuildSendsTheClientsToIt() {
         leader.add(ids -> Optional.empty());
-        CompletableFuture<Verdict> held = relay.heartbeat("a", 2000);
+        CompletableFuture<Verdict> held = relay.heartbeat("a", 2000, 2000);
         interval();
         assertThat(failure(held)).isInstanceOf(NotLeaderException.class);
     }
 
     @Test
     void closingFailsWhatWaits() {
-        CompletableFuture<Verdict> held = relay.heartbeat("a", 2000);
+        CompletableFuture<Verdict> held = relay.heartbeat("a", 2000, 2000);
         relay.close();
         assertThat(failure(held)).isInstanceOf(UnavailableException.class).hasMessageContaining("shutting down");
-        assertThat(failure(relay.heartbeat("b", 2000))).isInstanceOf(UnavailableException.class);
+        assertThat(failure(relay.heartbeat("b", 2000, 2000))).isInstanceOf(UnavailableException.class);
     }
 
     private static Throwable failure(CompletableFuture<?> f) {
