@@ -110,6 +110,17 @@ public interface LockService extends AutoCloseable {
      */
     void subscribe(String sessionId, Listener listener);
 
+    /**
+     * {@link #subscribe} without waiting in the caller's thread: the future completes once the
+     * session's events are delivered from then on, or once the service stops waiting for that (the
+     * listener is then told of a gap when they are); never exceptionally. By default, {@link
+     * #subscribe} itself, done when it returns.
+     */
+    default CompletableFuture<Void> subscribeAsync(String sessionId, Listener listener) {
+        subscribe(sessionId, listener);
+        return CompletableFuture.completedFuture(null);
+    }
+
     /** Stops delivering the session's events. */
     void unsubscribe(String sessionId);
 

@@ -59,11 +59,10 @@ final class ClientSessions {
                 threads, () -> ThreadLocalRandom.current().nextDouble(), this::tryNext, this::renewed);
     }
 
-    /** The first session's parts, its events subscribed to; the client opens it. */
+    /** The first session's parts; the client opens it. */
     LiveSession first(String id) {
         LiveSession first = newSession(id);
         current = first;
-        subscribe(first);
         return first;
     }
 
@@ -147,13 +146,16 @@ final class ClientSessions {
                 options.lockDelay().toMillis());
     }
 
+    /** A new session's parts; its events subscribed to by its first acquire ({@link Requests#eventsReady}). */
     private LiveSession newSession(String id) {
-        return LiveSession.create(id, client, transport, options, threads, why -> expired(id, why));
+        LiveSession session = LiveSession.create(id, client, transport, options, threads, why -> expired(id, why));
+        session.requests().subscribeOnFirstAcquire(() -> subscribe(session));
+        return session;
     }
 
     /** The session's events go to its parts. */
-    private void subscribe(LiveSession session) {
-        transport.subscribe(session.id(), new LockService.Listener() {
+    private CompletableFuture<Void> subscribe(LiveSession session) {
+        return transport.subscribeAsync(session.id(), new LockService.Listener() {
             @Override
             public void onEvent(Event event) {
                 event.accept(session.events());
@@ -180,7 +182,6 @@ final class ClientSessions {
      */
     private CompletableFuture<LiveSession> tryNext() {
         LiveSession next = newSession(SessionIds.newId());
-        subscribe(next);
         long sent = options.ticker().nanos();
         CompletableFuture<Reply> answer = next.requests().once(openCommand(next.id()));
         ScheduledFuture<?> giveUp = threads.scheduleNanos(

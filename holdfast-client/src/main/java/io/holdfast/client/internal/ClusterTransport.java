@@ -308,12 +308,22 @@ public final class ClusterTransport implements LockService {
 
     @Override
     public void subscribe(String sessionId, Listener listener) {
+        stream(sessionId, listener).start(Math.min(callTimeout.toMillis(), 3_000));
+    }
+
+    @Override
+    public CompletableFuture<Void> subscribeAsync(String sessionId, Listener listener) {
+        return stream(sessionId, listener).startAsync(Math.min(callTimeout.toMillis(), 3_000));
+    }
+
+    /** The session's new stream, in place of any it had. */
+    private EventStream stream(String sessionId, Listener listener) {
         EventStream stream = new EventStream(members, scheduler, sessionId, listener, sharedOpens);
         EventStream old = streams.put(sessionId, stream);
         if (old != null) {
             old.close();
         }
-        stream.start(Math.min(callTimeout.toMillis(), 3_000));
+        return stream;
     }
 
     @Override

@@ -15,7 +15,6 @@ import io.holdfast.protocol.v1.EventMessage;
 import io.holdfast.protocol.v1.EventsRequest;
 import io.holdfast.protocol.v1.HoldfastGrpc;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -58,7 +57,7 @@ final class EventStream {
     private final ScheduledExecutorService scheduler;
     private final String sessionId;
     private final LockService.Listener listener;
-    private final CountDownLatch firstStart = new CountDownLatch(1);
+    private final CompletableFuture<Void> firstStart = new CompletableFuture<>();
     private final SharedOpens opens;
 
     // Guarded by this.
@@ -104,16 +103,30 @@ final class EventStream {
      * requests that follow report the failure themselves.
      */
     void start(long waitMillis) {
-        open();
         try {
-            firstStart.await(waitMillis, TimeUnit.MILLISECONDS);
+            startAsync(waitMillis).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } finally {
-            synchronized (this) {
-                subscribeReturned = true;
-            }
+        } catch (java.util.concurrent.ExecutionException e) {
+            // not failed: the future only ends the wait
         }
+    }
+
+    /**
+     * {@link #start} without blocking the caller: the future completes once the server delivers, or
+     * after {@code waitMillis}, or at once when the wait would only spend the caller's time (as
+     * {@link #start} says); never exceptionally.
+     */
+    CompletableFuture<Void> startAsync(long waitMillis) {
+        open();
+        return firstStart
+                .copy()
+                .completeOnTimeout(null, waitMillis, TimeUnit.MILLISECONDS)
+                .whenComplete((v, e) -> {
+                    synchronized (this) {
+                        subscribeReturned = true;
+                    }
+                });
     }
 
     synchronized void close() {
@@ -125,7 +138,7 @@ final class EventStream {
             call.cancel("unsubscribed");
             call = null;
         }
-        firstStart.countDown();
+        firstStart.complete(null);
     }
 
     /**
@@ -202,7 +215,7 @@ final class EventStream {
                     gap();
                 }
                 started = true;
-                firstStart.countDown();
+                firstStart.complete(null);
             }
             case GAP, KIND_NOT_SET -> gap(); // KIND_NOT_SET: a kind a newer server sends
             default -> {
@@ -288,10 +301,10 @@ final class EventStream {
                         && hinted == null
                         && Status.fromThrowable(t).getCode() == Status.Code.UNAVAILABLE
                         && failures >= members.size()) {
-                    firstStart.countDown();
+                    firstStart.complete(null);
                 }
                 if (refusedCredentials(t)) {
-                    firstStart.countDown(); // the calls that follow are refused too, and say so
+                    firstStart.complete(null); // the calls that follow are refused too, and say so
                 }
             }
             if (hinted != null) {

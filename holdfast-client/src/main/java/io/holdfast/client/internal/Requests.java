@@ -56,6 +56,11 @@ final class Requests {
 
     private final ClientTracing tracing;
 
+    /** Subscribes to the session's events; run once, by the first acquire ({@link #eventsReady}). */
+    private volatile Supplier<CompletableFuture<Void>> subscribe = () -> CompletableFuture.completedFuture(null);
+    /** The subscription, once the first acquire asked for it; guarded by {@code this}. */
+    private CompletableFuture<Void> events;
+
     Requests(
             LockService transport,
             ClientOptions options,
@@ -69,6 +74,36 @@ final class Requests {
         this.session = session;
         this.ledger = new InvocationLedger(session.id(), 1);
         this.retries = Retries.of(options.retryPolicy(), options.ticker()).stopWhen(this::stopped);
+    }
+
+    /**
+     * How the session's events are subscribed to, done by its first acquire: a session that never
+     * acquires (most of a fleet's: they only keep their session) keeps no event stream at its
+     * member. Nothing else needs one: only an acquire leads to a grant, an end of a wait or a loss,
+     * and a session's expiry is answered to its next heartbeat too.
+     */
+    void subscribeOnFirstAcquire(Supplier<CompletableFuture<Void>> subscribe) {
+        this.subscribe = subscribe;
+    }
+
+    /**
+     * Done once the session's events are delivered (or the transport stopped waiting for that: the
+     * subscriber is then told of a gap): subscribed to on the first call, so that the events of an
+     * acquire sent after it completes are not missed. Never failed.
+     */
+    CompletableFuture<Void> eventsReady() {
+        synchronized (this) {
+            if (events == null) {
+                CompletableFuture<Void> subscribed;
+                try {
+                    subscribed = subscribe.get();
+                } catch (RuntimeException e) {
+                    subscribed = CompletableFuture.completedFuture(null); // events lost: the waits' backstops ask
+                }
+                events = subscribed.exceptionally(e -> null);
+            }
+            return events;
+        }
     }
 
     /** The client's spans. */

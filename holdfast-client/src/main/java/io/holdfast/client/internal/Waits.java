@@ -141,7 +141,12 @@ final class Waits {
                     }
                 },
                 noAnswerMillis);
-        requests.call(command, p::sendingAgain).whenComplete((reply, error) -> {
+        CompletableFuture<Void> events = requests.eventsReady();
+        CompletableFuture<Reply> sent = events.isDone()
+                ? requests.call(command, p::sendingAgain)
+                // the stream's start completes it under the stream's lock: send from another thread
+                : events.thenComposeAsync(v -> requests.call(command, p::sendingAgain), threads.timers());
+        sent.whenComplete((reply, error) -> {
             answered.set(true);
             if (noAnswer != null) {
                 noAnswer.cancel(false);
