@@ -150,9 +150,9 @@ class FailedAuthenticationTest {
                     .containsEntry(failures("no-credentials"), 1.0)
                     .containsEntry(failures("revoked-token"), 0.0);
             assertThat(samples.get(failures("bad-signature")))
-                    .as("over HTTP once, and over gRPC twice: the session's event stream, once (not again"
-                            + " and again while the client waits for it), and the session's open")
-                    .isEqualTo(3.0);
+                    .as("over HTTP once, and over gRPC once: the session's open (a session's event stream"
+                            + " opens at its first acquire, which a refused open never reaches)")
+                    .isEqualTo(2.0);
             assertThat(samples.get(failures("refused-certificate"))).as(metrics).isGreaterThanOrEqualTo(2.0);
 
             List<String> lines = log.list.stream()

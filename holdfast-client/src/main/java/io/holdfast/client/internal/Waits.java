@@ -15,12 +15,14 @@ import io.holdfast.model.WaitBackstop;
 import io.holdfast.protocol.SpanName;
 import io.holdfast.protocol.Spans;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -144,8 +146,11 @@ final class Waits {
         CompletableFuture<Void> events = requests.eventsReady();
         CompletableFuture<Reply> sent = events.isDone()
                 ? requests.call(command, p::sendingAgain)
-                // the stream's start completes it under the stream's lock: send from another thread
-                : events.thenComposeAsync(v -> requests.call(command, p::sendingAgain), threads.timers());
+                // the stream's start completes it under the stream's lock: send from another thread,
+                // in this thread's trace context (the wait's span)
+                : events.thenComposeAsync(
+                        v -> requests.call(command, p::sendingAgain),
+                        Context.current().wrap((Executor) threads.timers()));
         sent.whenComplete((reply, error) -> {
             answered.set(true);
             if (noAnswer != null) {
