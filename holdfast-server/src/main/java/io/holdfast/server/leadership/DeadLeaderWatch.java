@@ -67,7 +67,8 @@ import org.slf4j.LoggerFactory;
  * leader and this follower's own last log entry: Ratis accepts it only while this node follows that
  * leader in a term no newer than that entry's, and then campaigns at once, without a pre-vote.
  *
- * <p><b>Does not</b> speed up anything but a dead process: a host that loses power, or a network
+ * <p>While its leader lives, a follower asks the other voters once ({@link PreVotes#warm}): Ratis's
+ * channels to them are open before the asks and votes of a death need them. <b>Does not</b> speed up anything but a dead process: a host that loses power, or a network
  * that goes silent, still costs an election timeout; nor a failover in which the only follower
  * whose log is furthest did not see the leader die (its connection went through a path that stays
  * silent), or campaigned and lost: the others leave it the election, and the timeout decides.
@@ -158,6 +159,8 @@ public final class DeadLeaderWatch implements AutoCloseable {
                 leaderEnded(t);
             } else if (opened == RaftPortProbe.Result.UNKNOWN) {
                 pause(IDLE_MILLIS);
+            } else {
+                PreVotes.warm(gateway, askers, otherVoters(t)); // Ratis's channels open before a death needs them
             }
             return;
         }

@@ -78,4 +78,26 @@ final class PreVotes {
         }
         return answers;
     }
+
+    /**
+     * Asks {@code voters} once, in the background, while the leader lives: each refuses a pre-vote
+     * while it follows a live leader, and nothing changes. Ratis opens its connection to a voter on
+     * the first request, so the asks and the vote requests after a leader's death do not wait for a
+     * channel's start (0.2 s of a death's first second at 100,000 sessions, 2026-12-04).
+     */
+    static void warm(RaftGateway gateway, ExecutorService askers, Collection<String> voters) {
+        try {
+            askers.execute(() -> {
+                try {
+                    ask(gateway, askers, voters);
+                } catch (IOException | RuntimeException e) {
+                    // a voter that does not answer now is asked again when it matters
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closed
+        }
+    }
 }
