@@ -32,13 +32,15 @@ import picocli.CommandLine.Option;
  * load on them through the Java client: one client doing acquire+release pairs, then 16 clients on 16 locks, for
  * {@code --duration} in all, counted from the first pair the cluster serves (an election on a busy machine can take
  * seconds); then it stops them and removes the directory. It touches nothing outside the process
- * and that directory. Exit code: 0, or 70 when the nodes could not start or served no pair within two minutes.
+ * and that directory. Exit code: 0, or 70 when the nodes could not start (in five tries on other ports) or served no pair within two
+ * minutes.
  */
 @Command(name = "server-training", hidden = true, description = "Make the launcher's server cache (internal).")
 final class ServerTrainingCommand implements Callable<Integer> {
     private static final int NODES = 3;
     private static final int CLIENTS = 16;
     private static final Duration FIRST_PAIR_WITHIN = Duration.ofSeconds(120);
+    private static final int STARTS = 5;
 
     @Option(names = "--duration", defaultValue = "6s", converter = DurationConverter.class)
     Duration duration;
@@ -48,39 +50,58 @@ final class ServerTrainingCommand implements Callable<Integer> {
         Path dir = Files.createTempDirectory("holdfast-server-training");
         List<HoldfastServer> nodes = new ArrayList<>();
         try {
+            String uri = start(dir, nodes);
+            // The load's time counts from the cluster's first served pair: on a busy machine the election can take
+            // seconds, and a training without traffic would record only the start.
+            if (load(uri, 1, FIRST_PAIR_WITHIN.toNanos(), 1) == 0) {
+                throw new CliFailure(
+                        ExitCodes.SOFTWARE, "server-training: the nodes served no pair within " + FIRST_PAIR_WITHIN);
+            }
+            long half = duration.toNanos() / 2;
+            load(uri, 1, half, Long.MAX_VALUE);
+            load(uri, CLIENTS, half, Long.MAX_VALUE);
+            return ExitCodes.OK;
+        } finally {
+            nodes.forEach(HoldfastServer::close);
+            deleteTree(dir);
+        }
+    }
+
+    /**
+     * Starts the nodes in {@code dir} on free loopback ports and returns the URI that names them. A port found free
+     * can be taken before its node binds it (it lies in the kernel's range for automatic ports, which any outgoing
+     * connection of the machine may be given: a CI run's integration tests failed so), so a start that fails is
+     * tried again, up to {@value #STARTS} times, on other ports and in a directory of its own.
+     */
+    private static String start(Path dir, List<HoldfastServer> nodes) throws IOException {
+        for (int attempt = 1; ; attempt++) {
             Map<String, ServerConfig.Peer> peers = new LinkedHashMap<>();
             for (int i = 1; i <= NODES; i++) {
                 peers.put("n" + i, new ServerConfig.Peer("127.0.0.1", freePort(), freePort()));
             }
             StringBuilder uri = new StringBuilder("holdfast://");
-            for (Map.Entry<String, ServerConfig.Peer> peer : peers.entrySet()) {
-                nodes.add(HoldfastServer.start(new ServerConfig(
-                        peer.getKey(),
-                        peers,
-                        dir.resolve(peer.getKey()),
-                        "127.0.0.1",
-                        peer.getValue().clientPort(),
-                        -1,
-                        true,
-                        Duration.ofMillis(300))));
-                uri.append(uri.length() > "holdfast://".length() ? "," : "")
-                        .append(peer.getValue().clientAddress());
+            try {
+                for (Map.Entry<String, ServerConfig.Peer> peer : peers.entrySet()) {
+                    nodes.add(HoldfastServer.start(new ServerConfig(
+                            peer.getKey(),
+                            peers,
+                            dir.resolve(attempt + "-" + peer.getKey()),
+                            "127.0.0.1",
+                            peer.getValue().clientPort(),
+                            -1,
+                            true,
+                            Duration.ofMillis(300))));
+                    uri.append(uri.length() > "holdfast://".length() ? "," : "")
+                            .append(peer.getValue().clientAddress());
+                }
+                return uri.toString();
+            } catch (StartupException e) {
+                nodes.forEach(HoldfastServer::close);
+                nodes.clear();
+                if (attempt == STARTS) {
+                    throw new CliFailure(ExitCodes.SOFTWARE, "server-training: " + e.getMessage(), e);
+                }
             }
-            // The load's time counts from the cluster's first served pair: on a busy machine the election can take
-            // seconds, and a training without traffic would record only the start.
-            if (load(uri.toString(), 1, FIRST_PAIR_WITHIN.toNanos(), 1) == 0) {
-                throw new CliFailure(
-                        ExitCodes.SOFTWARE, "server-training: the nodes served no pair within " + FIRST_PAIR_WITHIN);
-            }
-            long half = duration.toNanos() / 2;
-            load(uri.toString(), 1, half, Long.MAX_VALUE);
-            load(uri.toString(), CLIENTS, half, Long.MAX_VALUE);
-            return ExitCodes.OK;
-        } catch (StartupException e) {
-            throw new CliFailure(ExitCodes.SOFTWARE, "server-training: " + e.getMessage(), e);
-        } finally {
-            nodes.forEach(HoldfastServer::close);
-            deleteTree(dir);
         }
     }
 

@@ -79,6 +79,30 @@ class DistributionTest {
         // The node's own record of where its classes came from (the training run's is turned off by the launcher).
         String javaOpts = "-XX:+UseSerialGC -Xlog:class+load=info:file=" + classes;
 
+        // A training that fails: server-cache says why in one line, exits 70, and leaves nothing of its making.
+        ProcessBuilder failing =
+                onlyAJdk(new ProcessBuilder(home.resolve("bin/holdfast").toString(), "server-cache"));
+        failing.environment().put("HOLDFAST_JAVA_OPTS", javaOpts);
+        failing.environment().put("HOLDFAST_SERVER_TRAINING", "soon");
+        Process failed =
+                failing.directory(dir.toFile()).redirectErrorStream(true).start();
+        assertThat(failed.waitFor(180, TimeUnit.SECONDS))
+                .as("a failing server-cache ends")
+                .isTrue();
+        String failedOutput = new String(failed.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertThat(failed.exitValue()).as(failedOutput).isEqualTo(70);
+        assertThat(failedOutput.lines())
+                .as("one line, naming the training's own reason")
+                .singleElement()
+                .asString()
+                .startsWith("holdfast: the server cache could not be made in " + home.resolve("lib/cds") + ": ")
+                .contains("'soon' is not a duration");
+        try (var listed = Files.list(home.resolve("lib/cds"))) {
+            assertThat(listed.map(p -> p.getFileName().toString()))
+                    .as("nothing left of a failed making but the lock its makers share")
+                    .containsExactly("holdfast-server.lock");
+        }
+
         // The server's cache, made ahead of the first start as an install or an image build does (a short
         // training: this test checks that the classes are mapped, not how warm they are).
         ProcessBuilder makeCache =
