@@ -14,7 +14,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +32,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class LeaderDuties implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LeaderDuties.class);
+    /** The longest the tracking waits, per chunk, while heartbeats are answered ({@link #answering}). */
+    static final long GIVE_WAY_MILLIS = 50;
 
     private final String nodeId;
     private final Ticker ticker;
@@ -50,6 +55,8 @@ public final class LeaderDuties implements AutoCloseable {
     private long sleepingUntil = Long.MIN_VALUE;
     /** The sessions not yet given their fresh TTL since {@link #start()}; null once all are. */
     private FreshTtls fill;
+    /** Heartbeats being answered now ({@link #answering}): the tracking gives way to them. */
+    private final AtomicInteger answering = new AtomicInteger();
     /** The cluster clock's origin: (table time, ticker reading) when this node became leader. */
     private volatile long[] clockBase = {0, 0};
 
@@ -90,13 +97,41 @@ public final class LeaderDuties implements AutoCloseable {
     }
 
     /**
+     * Runs {@code answer}, the answer to heartbeats ({@code Heartbeats}), ahead of the tracking that {@link #start()}
+     * began: while one runs, that tracking takes no next chunk, for up to {@value #GIVE_WAY_MILLIS} ms of this
+     * node's ticker per chunk. Both take this object's monitor and the state machine's lock, which a thread that has
+     * just let them go takes again before a waiting one is scheduled: at 100,000 sessions a new leader on a loaded
+     * machine answered the heartbeats its relay held only as the tracking ended, 1.2 s after it was ready
+     * (docs/benchmarks.md, 2026-12-04). What is answered is unchanged: a heartbeat that comes first keeps its later
+     * deadline ({@link FreshTtls}), and the tracking only starts later.
+     */
+    public <T> T answering(Supplier<T> answer) {
+        answering.incrementAndGet();
+        try {
+            return answer.get();
+        } finally {
+            answering.decrementAndGet();
+        }
+    }
+
+    /** Waits while heartbeats are answered, up to {@value #GIVE_WAY_MILLIS} ms (duties thread, holding nothing). */
+    private void giveWay() {
+        long until = ticker.nanos() + TimeUnit.MILLISECONDS.toNanos(GIVE_WAY_MILLIS);
+        while (answering.get() > 0 && ticker.nanos() - until < 0) {
+            LockSupport.parkNanos(100_000);
+        }
+    }
+
+    /**
      * One step of the tracking that {@link #start()} began (duties thread): the first copies the
      * table's sessions, each later one tracks the next {@value FreshTtls#CHUNK} of them
-     * ({@link FreshTtls}: never moving back a deadline a heartbeat set meanwhile).
+     * ({@link FreshTtls}: never moving back a deadline a heartbeat set meanwhile), after giving way
+     * to heartbeats being answered ({@link #answering}).
      *
      * @return whether more steps are due
      */
     private boolean fillStep() {
+        giveWay();
         FreshTtls f;
         synchronized (this) {
             f = fill;

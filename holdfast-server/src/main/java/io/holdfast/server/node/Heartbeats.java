@@ -57,6 +57,11 @@ public final class Heartbeats {
      *     to a newer leader
      */
     public List<Verdict> touch(List<String> sessionIds) {
+        // Ahead of a new leader's tracking of its sessions, which would otherwise hold the locks this takes.
+        return parts.duties().answering(() -> verdicts(sessionIds));
+    }
+
+    private List<Verdict> verdicts(List<String> sessionIds) {
         if (!parts.duties().isActive()) {
             throw parts.gateway().notLeader();
         }

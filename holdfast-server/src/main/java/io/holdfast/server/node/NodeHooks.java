@@ -149,8 +149,13 @@ final class NodeHooks implements StateMachineHooks {
     @Override
     public void leaderReady() {
         parts.duties().start();
-        // Heartbeats that reached this node's relay during the election: answered now, as the leader.
-        parts.relay().answerHere(parts.heartbeats()::round);
+        // Heartbeats that reached this node's relay during the election: answered now, as the leader, on a thread of
+        // their own (this is Ratis's applier, and a round's verdicts are sent to the clients on the thread that gives
+        // them: at 20,000 sessions that held the applier about 0.2 s, docs/benchmarks.md 2026-12-04).
+        io.holdfast.internal.DaemonThreads.thread(
+                        () -> parts.relay().answerHere(parts.heartbeats()::round),
+                        "holdfast-held-heartbeats-" + parts.config().nodeId())
+                .start();
         parts.identity().leaderReady(parts.machine().read(ClusterIdRecord::inTable), parts.proposer()::propose);
         io.holdfast.core.AccessRules initial = parts.initialRules();
         if (initial != null && parts.machine().read(t -> t.accessRules() == null)) {

@@ -255,6 +255,58 @@ class LeaderDutiesTest {
         }
     }
 
+    /**
+     * A new leader tracks its sessions in chunks, taking the duties' monitor and the state
+     * machine's lock for each, and heartbeats need both: on a loaded machine the tracking thread
+     * took them again chunk after chunk before a waiting heartbeat round was scheduled, and a new
+     * leader at 100,000 sessions answered its held heartbeats only as the tracking ended
+     * (docs/benchmarks.md, 2026-12-04). So the tracking takes no chunk while heartbeats are being
+     * answered. The ticker never moves here, so the give-way's bound never ends it: without the
+     * give-way, every session is tracked while the round is still open.
+     */
+    @Test
+    void aNewLeadersTrackingTakesNoChunkWhileHeartbeatsAreAnswered() throws Exception {
+        AtomicLong now = new AtomicLong(1_000_000_000L);
+        LockStateMachine machine = new LockStateMachine();
+        LeaderDuties duties = new LeaderDuties(
+                "n1", now::get, machine, command -> CompletableFuture.completedFuture((Reply) Reply.Ok.INSTANCE));
+        List<String> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < 3 * FreshTtls.CHUNK; i++) {
+            ids.add("session-" + i + "-0123456789");
+            apply(machine, 0, new Command.OpenSession(ids.get(i), "c", 60_000, 0));
+        }
+        CountDownLatch inRound = new CountDownLatch(1);
+        CountDownLatch endRound = new CountDownLatch(1);
+        Thread round = new Thread(() -> duties.answering(() -> {
+            inRound.countDown();
+            try {
+                return endRound.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }));
+        try {
+            round.start();
+            assertThat(inRound.await(10, TimeUnit.SECONDS)).isTrue();
+            duties.start();
+            org.awaitility.Awaitility.await("no session tracked while a round is answered")
+                    .during(java.time.Duration.ofMillis(300))
+                    .atMost(java.time.Duration.ofSeconds(5))
+                    .until(() -> duties.ttlLeftMillis(ids).isEmpty());
+
+            endRound.countDown();
+            org.awaitility.Awaitility.await("every session tracked once the round is answered")
+                    .atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> duties.ttlLeftMillis(ids).size() == ids.size());
+            assertThat(duties.ttlLeftMillis(ids).values()).containsOnly(60_000L);
+        } finally {
+            endRound.countDown();
+            round.join();
+            duties.close();
+        }
+    }
+
     private static Reply apply(LockStateMachine machine, long time, Command command) {
         return machine.read(table -> table.apply(time, command, event -> {}));
     }
