@@ -80,18 +80,9 @@ class DistributionTest {
         String javaOpts = "-XX:+UseSerialGC -Xlog:class+load=info:file=" + classes;
 
         // A training that fails: server-cache says why in one line, exits 70, and leaves nothing of its making.
-        ProcessBuilder failing =
-                onlyAJdk(new ProcessBuilder(home.resolve("bin/holdfast").toString(), "server-cache"));
-        failing.environment().put("HOLDFAST_JAVA_OPTS", javaOpts);
-        failing.environment().put("HOLDFAST_SERVER_TRAINING", "soon");
-        Process failed =
-                failing.directory(dir.toFile()).redirectErrorStream(true).start();
-        assertThat(failed.waitFor(180, TimeUnit.SECONDS))
-                .as("a failing server-cache ends")
-                .isTrue();
-        String failedOutput = new String(failed.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        assertThat(failed.exitValue()).as(failedOutput).isEqualTo(70);
-        assertThat(failedOutput.lines())
+        Ran failed = serverCache(home, javaOpts, "soon");
+        assertThat(failed.exit()).as(failed.output()).isEqualTo(70);
+        assertThat(failed.output().lines())
                 .as("one line, naming the training's own reason")
                 .singleElement()
                 .asString()
@@ -105,18 +96,9 @@ class DistributionTest {
 
         // The server's cache, made ahead of the first start as an install or an image build does (a short
         // training: this test checks that the classes are mapped, not how warm they are).
-        ProcessBuilder makeCache =
-                onlyAJdk(new ProcessBuilder(home.resolve("bin/holdfast").toString(), "server-cache"));
-        makeCache.environment().put("HOLDFAST_JAVA_OPTS", javaOpts);
-        makeCache.environment().put("HOLDFAST_SERVER_TRAINING", "1s");
-        Process cache =
-                makeCache.directory(dir.toFile()).redirectErrorStream(true).start();
-        assertThat(cache.waitFor(180, TimeUnit.SECONDS))
-                .as("holdfast server-cache ends")
-                .isTrue();
-        String cacheOutput = new String(cache.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        assertThat(cache.exitValue()).as(cacheOutput).isZero();
-        assertThat(cacheOutput)
+        Ran cache = serverCache(home, javaOpts, "1s");
+        assertThat(cache.exit()).as(cache.output()).isZero();
+        assertThat(cache.output())
                 .as("the options it adds")
                 .startsWith(Runtime.version().feature() >= 25 ? "-XX:AOTCache=" : "-XX:SharedArchiveFile=");
 
@@ -263,6 +245,22 @@ class DistributionTest {
     }
 
     /** The environment of a fresh machine with a JDK: PATH (the JDK's bin and the system's) and JAVA_HOME. */
+    /** What a command printed (stdout and stderr, stripped) and its exit code. */
+    private record Ran(int exit, String output) {}
+
+    /** {@code holdfast server-cache} of the unpacked {@code home}, training for {@code training}. */
+    private Ran serverCache(Path home, String javaOpts, String training) throws Exception {
+        ProcessBuilder pb =
+                onlyAJdk(new ProcessBuilder(home.resolve("bin/holdfast").toString(), "server-cache"));
+        pb.environment().put("HOLDFAST_JAVA_OPTS", javaOpts);
+        pb.environment().put("HOLDFAST_SERVER_TRAINING", training);
+        Process p = pb.directory(dir.toFile()).redirectErrorStream(true).start();
+        assertThat(p.waitFor(180, TimeUnit.SECONDS))
+                .as("holdfast server-cache ends")
+                .isTrue();
+        return new Ran(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip());
+    }
+
     private static ProcessBuilder onlyAJdk(ProcessBuilder pb) {
         String javaHome = System.getProperty("java.home");
         Map<String, String> env = pb.environment();
