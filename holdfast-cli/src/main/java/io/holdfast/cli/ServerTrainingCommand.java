@@ -32,8 +32,8 @@ import picocli.CommandLine.Option;
  * load on them through the Java client: one client doing acquire+release pairs, then 16 clients on 16 locks, for
  * {@code --duration} in all, counted from the first pair the cluster serves (an election on a busy machine can take
  * seconds); then it stops them and removes the directory. It touches nothing outside the process
- * and that directory. Exit code: 0, or 70 when the nodes could not start (in five tries on other ports) or served no pair within two
- * minutes.
+ * and that directory. Exit code: 0, or 70 when the nodes could not start (in five tries, each on other ports) or
+ * served no pair within two minutes.
  */
 @Command(name = "server-training", hidden = true, description = "Make the launcher's server cache (internal).")
 final class ServerTrainingCommand implements Callable<Integer> {
