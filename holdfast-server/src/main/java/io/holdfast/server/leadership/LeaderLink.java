@@ -2,12 +2,14 @@ package io.holdfast.server.leadership;
 
 import io.holdfast.UnavailableException;
 import io.holdfast.internal.Causes;
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.server.config.RaftSettings;
 import io.holdfast.server.raft.TableQuery;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
@@ -56,6 +58,10 @@ import org.apache.ratis.util.TimeDuration;
 public final class LeaderLink implements AutoCloseable {
     /** The pause between two tries (a member that redirected, then the leader it named). */
     private static final long RETRY_SLEEP_MILLIS = 20;
+    /** Closes each client the link lets go of on a daemon thread of its own. */
+    private static final Executor CLOSE_APART = DaemonThreads.threadPerTask("holdfast-leader-link-close");
+
+    private final Executor closer;
 
     private final RaftServer server;
     private final RaftGroupId groupId;
@@ -102,6 +108,22 @@ public final class LeaderLink implements AutoCloseable {
             long timeoutMillis,
             int maxInFlight,
             boolean followsNewLeaders) {
+        this(server, groupId, parameters, timeoutMillis, maxInFlight, followsNewLeaders, CLOSE_APART);
+    }
+
+    /**
+     * @param closer where a client the link let go of is closed ({@link #closeClient}): never on
+     *     the request's path
+     */
+    public LeaderLink(
+            RaftServer server,
+            RaftGroupId groupId,
+            Parameters parameters,
+            long timeoutMillis,
+            int maxInFlight,
+            boolean followsNewLeaders,
+            Executor closer) {
+        this.closer = closer;
         this.followsNewLeaders = followsNewLeaders;
         this.turns = new Turns<>(maxInFlight, this::send);
         this.server = server;
@@ -284,22 +306,43 @@ public final class LeaderLink implements AutoCloseable {
         return leader;
     }
 
+    /**
+     * Lets go of the client for the next request to build another, and closes it on a thread of its
+     * own: Ratis closes each of its channels by waiting up to 3 s for the calls on it to end, then
+     * up to 2 s more (its {@code GrpcUtil.shutdownManagedChannel}), and the client's unordered
+     * stream is such a call, open for the client's life. Closed here, under this link's lock, it
+     * held the request that found a new leader for those seconds: stop 90's CI rehearsal saw a
+     * follower's relay and forwarded writes stand 3.4 s after it followed the new leader, until
+     * "Timed out gracefully shutting down connection". Requests still in flight on the old client
+     * end as its close ends them (an answer, or a failure their callers take as unavailability).
+     */
     private void closeClient() {
         if (client != null) {
-            try {
-                client.close();
-            } catch (IOException ignored) {
-                // closing
-            }
+            RaftClient old = client;
+            client = null;
+            clientGroup = null;
+            checkedConf = null;
+            closer.execute(() -> closeQuietly(old));
+        }
+    }
+
+    private static void closeQuietly(RaftClient c) {
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+    }
+
+    /** Closes the link and its client, waiting for the client's close (the node is stopping). */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        if (client != null) {
+            closeQuietly(client);
             client = null;
             clientGroup = null;
             checkedConf = null;
         }
-    }
-
-    @Override
-    public synchronized void close() {
-        closed = true;
-        closeClient();
     }
 }
