@@ -45,6 +45,8 @@ class LimitVectorsTest {
         m.put("maxMultiLockNames", (long) DistributedMultiLock.MAX_NAMES);
         m.put("sessionRenewalFirstMillis", io.holdfast.internal.Backoffs.SESSION_RENEWAL_FIRST.toMillis());
         m.put("sessionRenewalCapMillis", io.holdfast.internal.Backoffs.SESSION_RENEWAL_CAP.toMillis());
+        m.put("rejoinFirstMillis", io.holdfast.internal.Backoffs.REJOIN_FIRST.toMillis());
+        m.put("rejoinCapMillis", io.holdfast.internal.Backoffs.REJOIN_CAP.toMillis());
         return m;
     }
 

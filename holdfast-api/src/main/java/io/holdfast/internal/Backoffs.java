@@ -78,12 +78,22 @@ public final class Backoffs {
     public static final Duration SESSION_RENEWAL_CAP = Duration.ofSeconds(2);
 
     /**
-     * A group member that finds its name still held by this client's own lost session (which the
-     * service keeps until its TTL passes) tries to join again after 100 ms doubling up to 1 s,
-     * without jitter, until that session is gone. Only its delays are used.
+     * The first pause before a group member's join under a new session is tried again, in every
+     * client ({@code clients/vectors/limits.json}, {@code rejoinFirstMillis}).
+     */
+    public static final Duration REJOIN_FIRST = Duration.ofMillis(100);
+
+    /** The longest such pause, in every client ({@code rejoinCapMillis}). */
+    public static final Duration REJOIN_CAP = Duration.ofSeconds(1);
+
+    /**
+     * A group member's join under a new session that failed for any reason but another session
+     * holding the name (the service unreachable again, the session lost again, a refusal that may
+     * pass) is tried again after {@link #REJOIN_FIRST} doubling up to {@link #REJOIN_CAP}, without
+     * jitter. Only its delays are used.
      */
     public static RetryPolicy rejoin() {
-        return endless(Duration.ofMillis(100), Duration.ofSeconds(1), 0.0);
+        return endless(REJOIN_FIRST, REJOIN_CAP, 0.0);
     }
 
     /**

@@ -9,9 +9,7 @@ import io.holdfast.Keys;
 import io.holdfast.LockClient;
 import io.holdfast.Names;
 import io.holdfast.PutOptions;
-import io.holdfast.SessionExpiredException;
 import io.holdfast.SessionListener;
-import io.holdfast.UnavailableException;
 import io.holdfast.UnsupportedFeatureException;
 import io.holdfast.Watch;
 import io.holdfast.internal.Backoffs;
@@ -135,9 +133,13 @@ final class KeyGroupMembership implements GroupMembership, SessionListener {
 
     /**
      * Joins {@code member} again with its last value under the client's session, by the join rule
-     * (a name one of this client's lost sessions holds is its own); tried again later while the
-     * service cannot be reached or the key changed since it was read. Stops when the member left, the client closed, or a newer session
-     * began its own round.
+     * (a name one of this client's lost sessions holds is its own); tried again later after any
+     * failure to read or write the key: the service cannot be reached, the key changed since it
+     * was read, the session was lost again, or a refusal that may pass (a quota full for now, an
+     * access rule being changed). Stops when the member left, the client closed, a newer session
+     * began its own round, or another session holds the name. Every failure is tried again: a
+     * rejoin that ended at a failure outside a fixed list (as it did before stop 90) would keep the
+     * member out, unseen, until the session after.
      */
     private void rejoin(String member, int attempt, long myRound) {
         byte[] value = joined.get(member);
@@ -145,9 +147,11 @@ final class KeyGroupMembership implements GroupMembership, SessionListener {
             return;
         }
         String key = key(member);
+        KeyEntry entry;
+        String holder;
         try {
             Optional<KeyEntry> now = keys.get(key);
-            String holder = now.map(KeyEntry::owner).orElse(null);
+            holder = now.map(KeyEntry::owner).orElse(null);
             // Ours: this session's, or one of this client's lost sessions', which the service still
             // counts alive until that session's TTL has passed (a restarted or new leader starts it
             // afresh), and which this client never uses again: waiting for it would keep the member
@@ -156,18 +160,29 @@ final class KeyGroupMembership implements GroupMembership, SessionListener {
                 PutOptions how = now.isEmpty()
                         ? PutOptions.ifAbsent().attach()
                         : PutOptions.ifVersion(now.get().version()).attach();
-                KeyEntry entry = keys.put(key, value, how);
-                rejoinListeners.forEach(l -> l.rejoined(member, entry));
-                return;
+                entry = keys.put(key, value, how);
+            } else {
+                entry = null;
             }
-            joined.remove(member, value); // another session's, or no session's: never taken over
-            rejoinListeners.forEach(l -> l.rejoinFailed(member, holder));
+        } catch (RuntimeException e) {
+            Duration pause = AGAIN.delayBefore(Math.min(attempt, 64), () -> 0.0);
+            recipes.schedule(() -> recipes.execute(() -> rejoin(member, attempt + 1, myRound)), pause);
             return;
-        } catch (ConflictException | UnavailableException | SessionExpiredException e) {
-            // changed since the read, the service cannot be reached, or the session was lost again
         }
-        Duration pause = AGAIN.delayBefore(Math.min(attempt, 64), () -> 0.0);
-        recipes.schedule(() -> recipes.execute(() -> rejoin(member, attempt + 1, myRound)), pause);
+        if (entry == null) {
+            joined.remove(member, value); // another session's, or no session's: never taken over
+        }
+        for (RejoinListener l : rejoinListeners) {
+            try {
+                if (entry != null) {
+                    l.rejoined(member, entry);
+                } else {
+                    l.rejoinFailed(member, holder);
+                }
+            } catch (RuntimeException e) {
+                // the listener's own failure: the others are told, and the member stays joined
+            }
+        }
     }
 
     @Override
