@@ -39,6 +39,11 @@ ACQUIRE_GRACE = 5.0
 RENEW_FIRST = 0.1
 #: The longest such pause, in seconds: a service that comes back is found within it (ADR 0004).
 RENEW_CAP = 2.0
+#: The first pause before a group member's join under a new session is tried again, in seconds
+#: (clients/vectors/limits.json).
+REJOIN_FIRST = 0.1
+#: The longest such pause, in seconds: a member is back within about it once the service answers.
+REJOIN_CAP = 1.0
 
 
 class RenewBackoff:
@@ -55,6 +60,23 @@ class RenewBackoff:
         d = self._current
         self._current = min(self._cap, self._current * 2)
         return self._rng.random() * d
+
+
+class RejoinBackoff:
+    """The pauses between tries to join one group member again under a new session: from 100 ms,
+    doubling, at most 1 s, without jitter (the renewal's jitter spread the clients' new sessions
+    already, and one client's members are few). ``given``: how many pauses it gave."""
+
+    def __init__(self, first: float = REJOIN_FIRST, cap: float = REJOIN_CAP) -> None:
+        self._cap = cap
+        self._current = first
+        self.given = 0
+
+    def next_delay(self) -> float:
+        d = self._current
+        self._current = min(self._cap, self._current * 2)
+        self.given += 1
+        return d
 
 
 class SessionListener:
@@ -171,8 +193,9 @@ class Session:
     ended by an operator), every lease of it is lost, and, unless the client opted out, the next
     is opened with :class:`RenewBackoff` until one opens or the client is closed; the listeners
     (:meth:`add_listener`) are told ``lost`` then ``reestablished``, and the group members this
-    client had joined are joined again (:meth:`joined`). Opted out, the client ends with its
-    session (``expired``).
+    client had joined are joined again (:meth:`joined`), each tried again with
+    :class:`RejoinBackoff` until it is written (see :meth:`_rejoin`). Opted out, the client ends
+    with its session (``expired``).
 
     What the parts may use:
 
@@ -215,12 +238,16 @@ class Session:
         self._listeners: List[Any] = []
         self._joined: Dict[Tuple[str, str], bytes] = {}
         self._rejoin_listeners: Dict[str, List[Callable[[str, Optional[str]], Any]]] = {}
+        # One per new session's rejoins (_rejoin): an older session's round stops at a newer one.
+        self._rejoin_round = 0
         self.closing = closing  # close() called: user calls stop retrying
         self._expired = False
         self._closed = False
-        # The thread opening the next session (expire), joined by close(): once close() returns,
-        # no try to open one is under way or still to come.
-        self._renewer: Any = None
+        # The threads opening the next session (expire), then joining its group members again,
+        # joined by close(): once close() returns, no try to open one or to join a member again is
+        # under way or still to come. Usually one; two while an older one's rejoins still run when
+        # the next loss starts another. Each removes itself as it ends.
+        self._renewers: List[Any] = []
 
     def start(self, session_id: str, opened_at: float, renewed: bool = False) -> bool:
         """Begins the life of the session ``session_id``, whose open was sent at ``opened_at``:
@@ -599,11 +626,20 @@ class Session:
             with self._lock:
                 if self._closed:
                     return
-                self._renewer = start(self.threads, self._renew, "holdfast-renew-session")
+                self._renewers.append(start(self.threads, self._renew, "holdfast-renew-session"))
 
     def _renew(self) -> None:
         """Opens the next session, with backoff, until one opens or the client is closed; then
         tells the listeners and joins the group members again."""
+        try:
+            self._open_next()
+        finally:
+            with self._lock:
+                me = threading.current_thread()
+                if me in self._renewers:
+                    self._renewers.remove(me)
+
+    def _open_next(self) -> None:
         backoff = RenewBackoff(self._rng)
         while not self.closing.is_set():
             try:
@@ -640,33 +676,90 @@ class Session:
             self._rejoin_listeners.setdefault(prefix, []).append(callback)
 
     def _rejoin(self) -> None:
+        """Joins the group members this client had joined (and not left) again under the session
+        just opened. Tried once, a service gone again right after the new session opened (a
+        leader election right after an outage) kept a member out of its group for the whole
+        session: so a join that fails for any reason but another session holding the name (the
+        service unreachable again, this session lost too, a refusal that may pass) is tried again
+        after a pause of its member's own (:class:`RejoinBackoff`), until it is written, another
+        session holds the name (the member is dropped and :meth:`on_rejoin_failed` told), the
+        member left, the client closed, or a newer session began its own round (which joins every
+        member itself). Each try takes the member's latest value: a join since may have changed it.
+
+        It runs on the thread that opened the session, which close() joins: its pauses wait on
+        ``closing`` (on the client's clock), and its calls stop at it, so close() ends it at once.
+        The members are tried one after the other, as one thread can: a failure of one only
+        schedules its own next try, and the others are tried meanwhile."""
         with self._lock:
-            joined = dict(self._joined)
+            self._rejoin_round += 1
+            this_round = self._rejoin_round
+            members = list(self._joined)
         keys = Keys(self)
-        for (prefix, member), value in joined.items():
-            group = Group(keys, prefix)
-            try:
-                group.join(member, value)
-            except Conflict as e:
+        now = self.clock.now()
+        # each member still to join: when its next try is due, and its pauses
+        pending: Dict[Tuple[str, str], Tuple[float, RejoinBackoff]] = {
+            m: (now, RejoinBackoff()) for m in members}
+        while pending:
+            for m in sorted(pending, key=lambda m: pending[m][0]):
+                due, backoff = pending[m]
+                if due > self.clock.now():
+                    break
                 with self._lock:
-                    self._joined.pop((prefix, member), None)
-                    callbacks = list(self._rejoin_listeners.get(prefix, []))
-                log.warning("holdfast: joining %s again: %s", prefix + member, e)
-                for callback in callbacks:
-                    self.dispatch(callback, member, e.holder)
-            except HoldfastError as e:
-                # Unreachable, or this session lost too: the next session joins again.
-                log.warning("holdfast: joining %s again: %s", prefix + member, e)
+                    if self.closing.is_set() or self._rejoin_round != this_round:
+                        return
+                    value = self._joined.get(m)
+                if value is None:
+                    del pending[m]  # left meanwhile: not joined again
+                    continue
+                prefix, member = m
+                try:
+                    Group(keys, prefix).join(member, value)
+                except Closed:
+                    return
+                except Conflict as e:
+                    del pending[m]
+                    self._rejoin_refused(prefix, member, e)
+                    continue
+                except Exception as e:  # anything else may pass: tried again
+                    delay = backoff.next_delay()
+                    pending[m] = (self.clock.now() + delay, backoff)
+                    # Said once per member, not at every try of a long outage; its end is said too.
+                    if backoff.given == 1:
+                        log.warning("holdfast: joining %s again: %s; trying again",
+                                    prefix + member, e, exc_info=not isinstance(e, HoldfastError))
+                    else:
+                        log.debug("holdfast: joining %s again (try %d): %s", prefix + member,
+                                  backoff.given, e)
+                    continue
+                del pending[m]
+                if backoff.given:
+                    log.warning("holdfast: joined %s again at try %d", prefix + member,
+                                backoff.given + 1)
+            if pending:
+                next_due = min(due for due, _ in pending.values())
+                if self.clock.wait(self.closing, max(0.0, next_due - self.clock.now())):
+                    return
+
+    def _rejoin_refused(self, prefix: str, member: str, e: Conflict) -> None:
+        """Another live session holds the name: it is not taken over, nor tried again."""
+        with self._lock:
+            self._joined.pop((prefix, member), None)
+            callbacks = list(self._rejoin_listeners.get(prefix, []))
+        log.warning("holdfast: joining %s again: %s", prefix + member, e)
+        for callback in callbacks:
+            self.dispatch(callback, member, e.holder)
 
     # ---------------------------------------------------------------- close
 
     def _join_renewer(self) -> None:
-        """Waits for the thread opening the next session, if any, to end (its try was aborted and
-        it sees ``closing``); not when close() is called from that thread itself."""
+        """Waits for the threads opening the next session or joining its members again, if any,
+        to end (their tries were aborted and they see ``closing``); not for the one close() is
+        called from itself."""
         with self._lock:
-            renewer = self._renewer
-        if renewer is not None and renewer is not threading.current_thread():
-            renewer.join(self.request_timeout)
+            renewers = list(self._renewers)
+        for renewer in renewers:
+            if renewer is not threading.current_thread():
+                renewer.join(self.request_timeout)
 
     def close(self) -> None:
         """Stops the background loops, closes the session (its grants are released) and marks the

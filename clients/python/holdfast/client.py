@@ -111,8 +111,10 @@ class Client:
     the last was lost (CAUSE); opening a new one"); what was in flight fails as before. Reads and
     watches need no session and go on. Listeners (:meth:`on_session`) are told ``lost`` then
     ``reestablished``; the group members joined (and not left) are joined again with their last
-    value. ``renew_sessions=False`` opts out: the client then ends with its session
-    (:attr:`expired`), as the command line's long-running commands need.
+    value, each tried again (from 100 ms, doubling, at most 1 s) until it is written, another
+    session holds the name, it leaves, the client closes or a newer session joins it.
+    ``renew_sessions=False`` opts out: the client then ends with its session (:attr:`expired`), as
+    the command line's long-running commands need.
     """
 
     def __init__(self, members: Iterable[str], *, ttl: float = 10.0, client_name: Optional[str] = None,

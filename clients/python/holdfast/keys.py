@@ -422,9 +422,11 @@ class Group:
 
         The client joins it again, with the last value, each time it opens a new session after
         losing one (unless it left): by the same rule, so a name another live session took
-        meanwhile is not taken over; :meth:`on_rejoin_failed` is told instead. A key still held
-        by one of this client's own lost sessions (the service has not expired it yet) is this
-        client's, and is joined again."""
+        meanwhile is not taken over; :meth:`on_rejoin_failed` is told instead. A join again that
+        fails otherwise (the service unreachable again) is tried again, from 100 ms doubling to
+        1 s, until it is written, the name is another's, the member leaves, the client closes or
+        a newer session joins it. A key still held by one of this client's own lost sessions (the
+        service has not expired it yet) is this client's, and is joined again."""
         key = self._key(member)
         raw = _bytes(value, "a member's value")
         session = self._keys._session

@@ -55,6 +55,7 @@ class Cluster:
         self.down = set()  # node ids that answer nothing
         self.refuse_keys = set()  # register keys whose writes are refused CONFLICT
         self.refuse_opens = False  # session opens are answered 503 UNAVAILABLE
+        self.keys_unavailable = False  # key reads and writes are answered 503 UNAVAILABLE
         self.changes = []  # watch events; the position after changes[i] is "<i+1>.0"
         self.changes_from = 0  # changes before this index are forgotten: older positions gap
         self.keys = FakeKeys(self)
@@ -171,6 +172,10 @@ class Cluster:
             return self._events(path.split("/")[4], query)
         if path == "/api/v1/watch":
             return self._watch(nid, query)
+        if self.keys_unavailable and path.startswith("/api/v1/keys"):
+            # A service without a leader for a while (an election right after an outage), whose
+            # sessions are served again already.
+            return self._err(503, "UNAVAILABLE", "%s serves no key now" % nid)
         if nid != self.leader and (not self.followers_serve or path.startswith("/api/v1/members")):
             return self._err(503, "NOT_LEADER", "%s does not lead" % nid, leader=self.leader)
         if path == "/api/v1/members":

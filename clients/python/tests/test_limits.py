@@ -25,6 +25,8 @@ class LimitsTest(unittest.TestCase):
             "maxLeaderValueBytes": election.MAX_VALUE_BYTES,
             "sessionRenewalFirstMillis": round(_session.RENEW_FIRST * 1000),
             "sessionRenewalCapMillis": round(_session.RENEW_CAP * 1000),
+            "rejoinFirstMillis": round(_session.REJOIN_FIRST * 1000),
+            "rejoinCapMillis": round(_session.REJOIN_CAP * 1000),
         }
         self.assertEqual(ours, shared)
 

@@ -5,13 +5,16 @@ import queue
 import threading
 import time
 import unittest
+from unittest import mock
 
 import holdfast
 from holdfast import errors
-from holdfast._session import RenewBackoff
+from holdfast._session import RejoinBackoff, RenewBackoff, Session
+from holdfast._threads import daemon_threads
 from holdfast.watch import ACQUIRED, STATE
 
 from .fakecluster import FakeClusterCase
+from .test_transport import FakeClock
 
 
 class Heard(holdfast.SessionListener):
@@ -36,6 +39,22 @@ class Heard(holdfast.SessionListener):
 class Rng:
     def random(self):
         return 1.0
+
+
+def wait_until(condition, timeout=5.0):
+    """Whether ``condition()`` held within ``timeout`` seconds (asked every 50 ms)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def failed_joins(logs, prefix, members):
+    """The members whose join again was logged as failed."""
+    said = [r.getMessage() for r in logs.records]
+    return {m for m in members if any("joining %s%s again" % (prefix, m) in s for s in said)}
 
 
 class RenewTest(FakeClusterCase):
@@ -183,6 +202,73 @@ class RenewTest(FakeClusterCase):
         self.assertEqual(failed.get(timeout=3), ("i-1", other.session_id))
         self.assertEqual(c.keys.get("services/web/i-1").value, b"second")
 
+    def test_a_join_again_that_fails_is_tried_again_until_the_service_answers(self):
+        # A leader election right after an outage: the new session opens, then the service serves
+        # no key for longer than a join's own tries (3 request timeouts). Tried once, each member
+        # stayed out of its group for the whole new session.
+        c = self.new_client(request_timeout=0.3)
+        heard = c.on_session(Heard())
+        group = c.keys.group("services/web")
+        group.join("i-1", "10.0.0.1:80")
+        group.join("i-2", "10.0.0.2:80")
+        self.cluster.keys_unavailable = True
+        with self.assertLogs("holdfast", "WARNING") as logs:
+            self.cluster.expire(c.session_id)
+            self.assertEqual(heard.next()[0], "lost")
+            back, new_id = heard.next()
+            self.assertEqual(back, "reestablished")
+            self.assertTrue(wait_until(lambda: failed_joins(logs, "services/web/", ("i-1", "i-2"))
+                                       == {"i-1", "i-2"}),
+                            "each member's first join under the new session failed")
+        self.cluster.keys_unavailable = False
+        want = {"i-1": b"10.0.0.1:80", "i-2": b"10.0.0.2:80"}
+        wait_until(lambda: group.members() == want)
+        self.assertEqual(group.members(), want, "joined again once the service answered")
+        self.assertEqual({c.keys.get("services/web/" + m).owner for m in want}, {new_id})
+        self.assertTrue(wait_until(lambda: not c._session._renewers, 2),
+                        "the thread that opened the session and joined its members again ended")
+
+    def test_a_member_that_left_while_its_join_is_tried_again_is_not_joined(self):
+        c = self.new_client(request_timeout=0.3)
+        heard = c.on_session(Heard())
+        group = c.keys.group("services/web")
+        group.join("i-1", "10.0.0.1:80")
+        group.join("i-2", "10.0.0.2:80")
+        self.cluster.keys_unavailable = True
+        with self.assertLogs("holdfast", "WARNING") as logs:
+            self.cluster.expire(c.session_id)
+            heard.next()
+            heard.next()
+            self.assertTrue(wait_until(lambda: "i-1" in failed_joins(logs, "services/web/",
+                                                                     ("i-1",))))
+            with self.assertRaises(errors.Unavailable):
+                group.leave("i-1")  # forgotten at once; its delete finds no service to ask
+        self.cluster.keys_unavailable = False
+        wait_until(lambda: group.members() == {"i-2": b"10.0.0.2:80"})
+        time.sleep(0.3)  # a try of i-1 would have come before i-2's
+        self.assertEqual(group.members(), {"i-2": b"10.0.0.2:80"},
+                         "the other member joined again; the one that left not")
+
+    def test_close_ends_the_tries_to_join_again(self):
+        c = self.new_client(request_timeout=0.3)
+        heard = c.on_session(Heard())
+        c.keys.group("services/web").join("i-1", "10.0.0.1:80")
+        self.cluster.keys_unavailable = True
+        with self.assertLogs("holdfast", "WARNING") as logs:
+            self.cluster.expire(c.session_id)
+            heard.next()
+            heard.next()
+            self.assertTrue(wait_until(lambda: failed_joins(logs, "services/web/", ("i-1",))))
+        renewers = list(c._session._renewers)
+        self.assertEqual(len(renewers), 1, "the thread that opened the session tries again")
+        started = time.monotonic()
+        c.close()
+        self.assertLess(time.monotonic() - started, 1.0, "close() did not wait for the tries")
+        self.assertFalse(renewers[0].is_alive(), "close() joined it")
+        tries = len(self.cluster.requests("/api/v1/keys/services/web/i-1"))
+        time.sleep(0.5)
+        self.assertEqual(len(self.cluster.requests("/api/v1/keys/services/web/i-1")), tries)
+
     def test_a_campaign_whose_session_is_lost_campaigns_again(self):
         holder = self.new_client(renew_sessions=False)
         leading = holder.election("e").campaign("holder")
@@ -247,6 +333,96 @@ class RenewBackoffTest(unittest.TestCase):
                 return 0.25
 
         self.assertEqual(RenewBackoff(Low()).next_delay(), 0.025)
+
+
+class RejoinLoopTest(unittest.TestCase):
+    """The rejoin round itself (Session._rejoin), on a clock that moves only when the round waits,
+    with a group whose joins answer what each test says (an exception, or None: written)."""
+
+    def setUp(self):
+        self.clock = FakeClock(start=0.0)
+        transport = mock.Mock(clock=self.clock, threads=daemon_threads)
+        self.told = []
+        dispatcher = mock.Mock(submit=lambda fn, *args: self.told.append(args))
+        self.session = Session(transport, 1.0, dispatcher, threading.Event())
+        self.tries = []  # (member, value, time of the clock)
+        self.answers = {}  # member -> what its tries answer, in order (then: written)
+        test = self
+
+        class Group:
+            def __init__(self, keys, prefix):
+                self.prefix = prefix
+
+            def join(self, member, value):
+                test.tries.append((member, value, round(test.clock.now(), 3)))
+                answers = test.answers.get(member, [])
+                answer = answers.pop(0) if answers else None
+                if callable(answer):
+                    answer = answer()
+                if answer is not None:
+                    raise answer
+                return 1
+
+        patcher = mock.patch("holdfast._session.Group", Group)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def test_each_member_is_tried_again_on_its_own_pauses_with_its_latest_value(self):
+        self.session.joined("g/", "a", b"1")
+        self.session.joined("g/", "b", b"2")
+
+        def changed():  # the application joins again with a new value meanwhile
+            self.session.joined("g/", "a", b"1+")
+            return errors.SessionExpired("holdfast: session x was lost")
+
+        self.answers["a"] = [errors.Unavailable("holdfast: cannot reach any member"), changed,
+                             errors.QuotaExceeded("holdfast: the session has 10000 keys")]
+        started = time.monotonic()
+        with self.assertLogs("holdfast", "WARNING"):
+            self.session._rejoin()
+        self.assertLess(time.monotonic() - started, 1.0, "the pauses were waited on the clock")
+        self.assertEqual(self.tries, [("a", b"1", 0.0), ("b", b"2", 0.0), ("a", b"1", 0.1),
+                                      ("a", b"1+", 0.3), ("a", b"1+", 0.7)],
+                         "b's join is not held up by a's failures")
+        self.assertEqual([round(w, 3) for w in self.clock.waits], [0.1, 0.2, 0.4])
+
+    def test_the_round_ends_at_a_conflict_a_leave_the_close_or_a_newer_round(self):
+        self.session.on_rejoin_failed("g/", lambda member, holder: None)
+        conflict = errors.Conflict("member a of group g is held by session other",
+                                   details={"holder": "other"})
+        unavailable = errors.Unavailable("holdfast: cannot reach any member")
+
+        def then(action):
+            def run():
+                action()
+                return unavailable
+            return run
+
+        stops = {
+            "conflict": [conflict],
+            "left": [then(lambda: self.session.left("g/", "a"))],
+            "closed": [unavailable, then(self.session.closing.set)],
+            "newer round": [unavailable, then(lambda: setattr(self.session, "_rejoin_round",
+                                                              self.session._rejoin_round + 1))],
+        }
+        for why, answers in stops.items():
+            with self.subTest(why):
+                self.tries.clear()
+                self.session.closing.clear()
+                self.session.joined("g/", "a", b"1")
+                self.answers["a"] = answers + [unavailable] * 10
+                with self.assertLogs("holdfast", "WARNING"):
+                    self.session._rejoin()
+                self.assertEqual(len(self.tries), len(answers), "tried no more after it")
+        self.assertEqual(self.told, [("a", "other")], "the conflict told on_rejoin_failed")
+
+
+class RejoinBackoffTest(unittest.TestCase):
+    def test_from_100_ms_doubling_to_1_s_without_jitter(self):
+        b = RejoinBackoff()
+        self.assertEqual([round(b.next_delay(), 3) for _ in range(7)],
+                         [0.1, 0.2, 0.4, 0.8, 1.0, 1.0, 1.0])
+        self.assertEqual(b.given, 7)
 
 
 if __name__ == "__main__":
