@@ -61,7 +61,8 @@ type Config struct {
 	// lookups of the members' ids, an acquire's call, the sending on of a
 	// change whose caller stopped waiting, the withdrawal of a wait whose
 	// answer was lost, OnLost callbacks, the opening of the next session after
-	// one was lost and its session listeners, each one call Go(f). Go must run
+	// one was lost and its session listeners, each group member's joins
+	// again under it, each one call Go(f). Go must run
 	// f concurrently (in a goroutine of its own or of a pool's) and return
 	// without waiting for it. Default: go f().
 	Go func(f func())
@@ -123,6 +124,7 @@ type Client struct {
 	told         chan struct{} // closed once the listeners were last told
 	joined       map[joinedMember][]byte
 	rejoinFailed map[string][]func(member, holder string)
+	rejoinRound  uint64 // rejoin's rounds, one per new session: an older round's tries stop
 
 	closeOnce sync.Once
 	closeErr  error

@@ -39,6 +39,8 @@ type fakeCluster struct {
 	drop        map[string]int // path -> answers to drop (applied, then the connection closed)
 	keepalive   int            // status to answer keepalives with; 0: 200
 	refuseOpens bool           // session opens are answered 503 UNAVAILABLE
+	refusePuts  bool           // key puts are answered 503 UNAVAILABLE (a service gone again)
+	refusedPuts int            // key puts so answered
 	changed     chan struct{}  // closed and replaced on every change
 
 	changes     []map[string]any // watch events; the position after changes[i] is "<i+1>.0"
@@ -373,9 +375,21 @@ func (f *fakeCluster) serve(node int, w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, 200, map[string]any{"key": key, "version": reg.version, "value": reg.value})
+	case path == "/api/v1/keys/put" && f.refusingPut():
+		writeJSON(w, 503, errBody("UNAVAILABLE", "no key is written now"))
 	default:
 		f.numbered(w, r, path, body)
 	}
+}
+
+// refusingPut reports whether a key put is refused now, and counts it.
+func (f *fakeCluster) refusingPut() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.refusePuts {
+		f.refusedPuts++
+	}
+	return f.refusePuts
 }
 
 // numbered answers a numbered request from its remembered outcome, making

@@ -43,7 +43,11 @@ func (g *Group) Prefix() string { return g.prefix }
 // another live session took meanwhile is not taken over, and the
 // OnRejoinFailed callbacks are told instead. A key still held by one of this
 // client's own lost sessions (the service has not expired it yet) is this
-// client's, and is joined again.
+// client's, and is joined again. A join again that fails for any other
+// reason (the service unreachable again, the session lost too, a refusal that
+// may pass) is tried again after 100 ms, doubling up to 1 s, until it is
+// written, another session holds the name, the member left, the client
+// closed, or a newer session began its own joins again.
 func (g *Group) Join(ctx context.Context, member string, value []byte) (int64, error) {
 	key, err := g.key(member)
 	if err != nil {

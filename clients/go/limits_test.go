@@ -44,6 +44,8 @@ func TestConstantsAreTheSharedLimits(t *testing.T) {
 		"maxLeaderValueBytes":       MaxLeaderValueBytes,
 		"sessionRenewalFirstMillis": renewFirst.Milliseconds(),
 		"sessionRenewalCapMillis":   renewCap.Milliseconds(),
+		"rejoinFirstMillis":         rejoinFirst.Milliseconds(),
+		"rejoinCapMillis":           rejoinCap.Milliseconds(),
 	}
 	if !reflect.DeepEqual(ours, shared) {
 		t.Errorf("this client's limits are %v; clients/vectors/limits.json says %v", ours, shared)

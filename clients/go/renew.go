@@ -92,6 +92,25 @@ const (
 	renewCap   = 2 * time.Second
 )
 
+// rejoinFirst and rejoinCap bound the pauses between the tries of a group
+// member's join under a new session (rejoinMember): from 100 ms, doubling, at
+// most 1 s, without jitter, as clients/vectors/limits.json says for every
+// client. No jitter: each client comes to its rejoins after opening its
+// session with full jitter, which spreads a fleet's already.
+const (
+	rejoinFirst = 100 * time.Millisecond
+	rejoinCap   = time.Second
+)
+
+// nextRejoinPause is the pause after d: twice d, at most rejoinCap.
+func nextRejoinPause(d time.Duration) time.Duration {
+	d *= 2
+	if d > rejoinCap {
+		d = rejoinCap
+	}
+	return d
+}
+
 func newRenewBackoff(intn func(n int64) int64) *renewBackoff {
 	if intn == nil {
 		intn = jitterSource.int63n
@@ -192,7 +211,8 @@ func (c *Client) own(id string) bool {
 
 // renewLoop opens the next session after s was lost: tells the listeners
 // Lost, tries with backoff until one opens or the client is closed, then
-// tells them Reestablished and joins the group members again.
+// tells them Reestablished and starts joining the group members again
+// (rejoin, which goes on after it returns).
 func (c *Client) renewLoop(s *session) {
 	defer c.wg.Done()
 	c.mu.Lock()
@@ -254,21 +274,55 @@ type joinedMember struct {
 // rejoin joins every member this client had joined again, with its last
 // value, under the new session, by the one join rule: a name another live
 // session holds is not taken over; the group's OnRejoinFailed callbacks are
-// told instead.
+// told instead. Each member is joined on a goroutine of its own (Config.Go),
+// so that one whose join fails, or waits out its timeout, holds up none of
+// the others. This starts a new round: the tries of an older one stop.
 func (c *Client) rejoin() {
 	c.mu.Lock()
-	joined := make(map[joinedMember][]byte, len(c.joined))
-	for k, v := range c.joined {
-		joined[k] = v
+	c.rejoinRound++
+	round := c.rejoinRound
+	members := make([]joinedMember, 0, len(c.joined))
+	for m := range c.joined {
+		members = append(members, m)
 	}
 	c.mu.Unlock()
-	k := c.Keys()
-	for m, value := range joined {
+	for _, m := range members {
+		if !c.track() {
+			return // closed: Close may be waiting for the others already
+		}
+		m := m
+		c.tr.spawn(func() {
+			defer c.wg.Done()
+			c.rejoinMember(m, round)
+		})
+	}
+}
+
+// rejoinMember joins m under the client's session, and again after a pause
+// (rejoinFirst, doubling up to rejoinCap) each time the join fails for any
+// reason but another session holding the name: the service unreachable
+// again, this session lost too, a refusal that may pass. Tried once, a
+// service gone again right after the new session opened (a leader election
+// right after an outage) kept the member out for the whole session. It stops
+// once the join is written, another session holds the name, the member left,
+// the client closed, or a newer session began its own round (which joins it
+// itself). Each try reads the member's value afresh: a Join since set it.
+func (c *Client) rejoinMember(m joinedMember, round uint64) {
+	g := c.Keys().Group(m.prefix)
+	pause := rejoinFirst
+	for {
+		c.mu.Lock()
+		value, joined := c.joined[m]
+		current := c.rejoinRound == round
+		c.mu.Unlock()
+		if !joined || !current || c.life.Err() != nil {
+			return
+		}
 		ctx, cancel := withTimeout(c.life, c.tr.clock, c.tr.spawn, 3*c.reqTimeout)
-		_, err := k.Group(m.prefix).Join(ctx, m.member, value)
+		_, err := g.Join(ctx, m.member, value)
 		cancel()
-		if err == nil {
-			continue
+		if err == nil || c.life.Err() != nil {
+			return
 		}
 		c.logf("holdfast: joining %s again: %v", m.prefix+m.member, err)
 		if e, ok := err.(*Error); ok && e.Code == CodeConflict {
@@ -280,6 +334,11 @@ func (c *Client) rejoin() {
 			for _, f := range callbacks {
 				f(m.member, e.Holder)
 			}
+			return
 		}
+		if !c.sleepUntil(c.life, c.now().Add(pause)) {
+			return
+		}
+		pause = nextRejoinPause(pause)
 	}
 }

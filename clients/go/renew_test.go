@@ -3,6 +3,7 @@ package holdfast
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +36,57 @@ func (f *fakeCluster) setRefuseOpens(on bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.refuseOpens = on
+}
+
+func (f *fakeCluster) setRefusePuts(on bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refusePuts = on
+}
+
+func (f *fakeCluster) refusedPutCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refusedPuts
+}
+
+// openLogged is openFake (one member) whose client's diagnostics also go to
+// logs, each line, so that a test can wait for one (dropped if logs is full).
+func openLogged(t *testing.T, cfg Config, logs chan string) (*fakeCluster, *Client) {
+	t.Helper()
+	f := newFakeCluster(t, 1, 0)
+	noLeaks(t)
+	cfg.Members = f.urls()
+	cfg.Logf = func(format string, args ...any) {
+		line := fmt.Sprintf(format, args...)
+		t.Log(line)
+		select {
+		case logs <- line:
+		default:
+		}
+	}
+	c, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return f, c
+}
+
+// waitLog waits up to 5 s for a line of logs that contains part.
+func waitLog(t *testing.T, logs chan string, part string) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case line := <-logs:
+			if strings.Contains(line, part) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("the client logged nothing with %q within 5 s", part)
+		}
+	}
 }
 
 func (f *fakeCluster) setKeepalive(status int) {
@@ -189,6 +241,69 @@ func TestAKeyOfItsOwnLostSessionIsJoinedAgain(t *testing.T) {
 	t.Fatal("the member held by the client's own lost session was not joined again")
 }
 
+// The service is gone again right after the new session opened (a leader
+// election right after an outage): the member's first join under it fails,
+// and it is tried again until the service answers.
+func TestAJoinThatFailsUnderTheNewSessionIsTriedAgain(t *testing.T) {
+	logs := make(chan string, 256)
+	f, c := openLogged(t, Config{RequestTimeout: 200 * time.Millisecond}, logs)
+	h := newHeard(c)
+	ctx := context.Background()
+	if _, err := c.Keys().Group("services/web").Join(ctx, "i-1", []byte("10.0.0.1:80")); err != nil {
+		t.Fatal(err)
+	}
+	f.setRefusePuts(true)
+	f.expire(c.SessionID())
+	h.next(t)
+	h.next(t)
+	id := c.SessionID()
+	waitLog(t, logs, "joining services/web/i-1 again") // the first try failed
+	if f.refusedPutCount() == 0 {
+		t.Fatal("no put was refused")
+	}
+	f.setRefusePuts(false)
+	deadline := time.Now().Add(3 * time.Second)
+	var e *KeyEntry
+	for time.Now().Before(deadline) {
+		if e, _ = c.Keys().Get(ctx, "services/web/i-1"); e != nil && e.Owner == id {
+			if string(e.Value) != "10.0.0.1:80" {
+				t.Fatalf("joined again with %q", e.Value)
+			}
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the member is %+v, not joined again under %s after its first try failed", e, id)
+}
+
+// A member that leaves while its join is tried again is not joined again.
+func TestAMemberThatLeftWhileItsJoinIsTriedAgainStaysOut(t *testing.T) {
+	logs := make(chan string, 256)
+	f, c := openLogged(t, Config{RequestTimeout: 200 * time.Millisecond}, logs)
+	h := newHeard(c)
+	ctx := context.Background()
+	g := c.Keys().Group("services/web")
+	if _, err := g.Join(ctx, "i-1", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	f.setRefusePuts(true)
+	f.expire(c.SessionID())
+	h.next(t)
+	h.next(t)
+	waitLog(t, logs, "joining services/web/i-1 again")
+	if left, err := g.Leave(ctx, "i-1"); left || err != nil { // its key went with the lost session
+		t.Fatalf("leave %v %v", left, err)
+	}
+	// Longer than a try (its requests' 3 × 200 ms) and a pause: a try that
+	// was under way when it left has failed.
+	time.Sleep(time.Second)
+	f.setRefusePuts(false)
+	time.Sleep(1500 * time.Millisecond) // longer than the longest pause
+	if e, err := c.Keys().Get(ctx, "services/web/i-1"); e != nil || err != nil {
+		t.Fatalf("the member that left is %+v (%v)", e, err)
+	}
+}
+
 func TestANameAnotherSessionTookIsNotTakenOver(t *testing.T) {
 	f, c := openFake(t, 1, 0, Config{})
 	other := open(t, f, Config{RenewSessions: Bool(false)})
@@ -292,6 +407,19 @@ func TestRenewBackoffDoublesFrom100msTo2sWithFullJitter(t *testing.T) {
 	for i := range want {
 		if got[i] != want[i]*time.Millisecond {
 			t.Fatalf("delays %v, want %v ms", got, want)
+		}
+	}
+}
+
+func TestRejoinPausesDoubleFrom100msTo1sWithoutJitter(t *testing.T) {
+	var got []time.Duration
+	for d := rejoinFirst; len(got) < 7; d = nextRejoinPause(d) {
+		got = append(got, d)
+	}
+	want := []time.Duration{100, 200, 400, 800, 1000, 1000, 1000}
+	for i := range want {
+		if got[i] != want[i]*time.Millisecond {
+			t.Fatalf("pauses %v, want %v ms", got, want)
 		}
 	}
 }
