@@ -383,7 +383,10 @@ export class Group {
    * one (unless it left), by the same rule: a name another live session took meanwhile is not
    * taken over; {@link onRejoinFailed} listeners are told instead. A key still held by one of this
    * client's own lost sessions (the service has not expired it yet) is this client's, and is
-   * joined again.
+   * joined again. A join again that fails otherwise (the service unreachable again, the session
+   * lost again, a refusal that may pass) is tried again after 100 ms, doubling up to 1 s, until it
+   * is written, another session holds the name, the member leaves, the client is closed, or a
+   * newer session begins its own rejoins.
    */
   async join(member: string, value: Uint8Array | string = "", options: { signal?: AbortSignal } = {}): Promise<number> {
     const key = this.key(member);

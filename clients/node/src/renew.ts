@@ -14,7 +14,13 @@
  * - the session listeners ({@link SessionListener}) are told `lost(oldId, cause)` then
  *   `reestablished(newId)`, in that order; the group members joined (and not left) are joined
  *   again with their last value, by the one join rule (a name another live session holds is not
- *   taken over: the group's `onRejoinFailed` listeners are told).
+ *   taken over: the group's `onRejoinFailed` listeners are told);
+ * - a member's join under the new session that fails for any other reason (the service
+ *   unreachable again, this session lost too, a refusal that may pass) is tried again after
+ *   100 ms, doubling up to 1 s (no jitter), until it is written, another session holds the name,
+ *   the member left, the client is closed, or a newer session begins its own rejoins. Each member
+ *   is tried on its own, so one that cannot be joined holds up neither the others nor the next
+ *   session.
  *
  * With `renewSessions: false` the client ends with its session, as before: later calls reject with
  * {@link SessionExpiredError}.
@@ -38,6 +44,17 @@ export const RENEW_FIRST_MS = 100;
 /** The longest such pause, in ms: a service that comes back is found within it (ADR 0004). */
 export const RENEW_CAP_MS = 2_000;
 
+/**
+ * The first pause before a group member's join under a new session is tried again, in ms
+ * (clients/vectors/limits.json).
+ */
+export const REJOIN_FIRST_MS = 100;
+/**
+ * The longest such pause, in ms: a service that is back is found within it, and a member that
+ * cannot be joined for long costs at most one try a second.
+ */
+export const REJOIN_CAP_MS = 1_000;
+
 /** The pauses between tries to open the next session: 100 ms doubling to 2 s, full jitter. */
 export class RenewBackoff {
   private next = RENEW_FIRST_MS;
@@ -48,6 +65,20 @@ export class RenewBackoff {
     const d = this.next;
     this.next = Math.min(RENEW_CAP_MS, this.next * 2);
     return this.random() * d;
+  }
+}
+
+/**
+ * The pauses between tries to join a member again under a new session: 100 ms doubling to 1 s,
+ * without jitter, as in every client (clients/vectors/limits.json).
+ */
+export class RejoinBackoff {
+  private next = REJOIN_FIRST_MS;
+
+  delayMs(): number {
+    const d = this.next;
+    this.next = Math.min(REJOIN_CAP_MS, this.next * 2);
+    return d;
   }
 }
 
@@ -68,6 +99,8 @@ export class Sessions {
   private readonly expiryListeners: Array<(error: SessionExpiredError) => void> = [];
   private readonly joined = new Map<string, { prefix: string; member: string; value: Uint8Array | string }>();
   private readonly rejoinFailed = new Map<string, Array<(member: string, holder: string | null) => void>>();
+  /** Counts the new sessions' rounds of rejoins: a round's tries stop once a newer one begins. */
+  private rejoinRound = 0;
   /** Joins a member again under a new session (the group recipe's join). */
   rejoin: (prefix: string, member: string, value: Uint8Array | string) => Promise<unknown> = async () => undefined;
 
@@ -262,18 +295,50 @@ export class Sessions {
       this.begin(next);
       this.log(`session ${next.id} opened`);
       this.tell((l) => l.reestablished?.(next.id));
-      for (const { prefix, member, value } of [...this.joined.values()]) {
-        try {
-          await this.rejoin(prefix, member, value);
-        } catch (e) {
-          this.log(`joining ${prefix}${member} again: ${(e as Error).message}`);
-          if (e instanceof ConflictError) {
-            this.leftMember(prefix, member);
-            for (const l of this.rejoinFailed.get(prefix) ?? []) call(() => l(member, e.holder ?? null));
-          }
-        }
+      // Not awaited: a member the service cannot take for now must not keep the others out, nor
+      // hold up this loop (the next loss begins a newer round, which ends this one's tries).
+      const round = ++this.rejoinRound;
+      for (const key of [...this.joined.keys()]) {
+        this.rejoinMember(key, round).catch(() => undefined); // its failures are logged in it; none may go unhandled
       }
       return;
+    }
+  }
+
+  /**
+   * Joins the member `key` of {@link joined} again under the new session, with its latest value,
+   * until the join is written or another session holds the name (the group's `onRejoinFailed`
+   * listeners are told, and it is not tried again). Any other failure (the service unreachable
+   * again right after the new session opened, this session lost too, a refusal that may pass) is
+   * tried again after a {@link RejoinBackoff} pause: tried once, it would keep the member out of
+   * its group for the whole session. The tries stop too once the member left, the client is
+   * closed, or a newer session began its own round (`round` is no longer the latest), which joins
+   * the member instead.
+   */
+  private async rejoinMember(key: string, round: number): Promise<void> {
+    const backoff = new RejoinBackoff();
+    for (;;) {
+      const entry = this.joined.get(key);
+      if (entry === undefined || this.closing || round !== this.rejoinRound) return;
+      const { prefix, member, value } = entry;
+      try {
+        await this.rejoin(prefix, member, value);
+        return;
+      } catch (e) {
+        if (e instanceof ConflictError) {
+          call(() => this.log(`joining ${prefix}${member} again: ${e.message}`));
+          this.leftMember(prefix, member);
+          for (const l of this.rejoinFailed.get(prefix) ?? []) call(() => l(member, e.holder ?? null));
+          return;
+        }
+        const pause = backoff.delayMs();
+        call(() => this.log(`joining ${prefix}${member} again: ${(e as Error).message}; trying again in ${pause} ms`));
+        try {
+          await sleep(this.clock, pause, this.life.signal);
+        } catch {
+          return; // the client is closed
+        }
+      }
     }
   }
 

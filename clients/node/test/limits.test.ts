@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MAX_VALUE_BYTES } from "../src/election";
 import { ANY_VERSION, MAX_PAGE, MAX_TTL_MS, MAX_TXN_OPS, MIN_TTL_MS } from "../src/keys";
-import { RENEW_CAP_MS, RENEW_FIRST_MS } from "../src/renew";
+import { REJOIN_CAP_MS, REJOIN_FIRST_MS, RENEW_CAP_MS, RENEW_FIRST_MS } from "../src/renew";
 
 interface Limit {
   name: string;
@@ -28,6 +28,8 @@ test("the constants equal the shared limits that name this client (clients/vecto
     maxLeaderValueBytes: MAX_VALUE_BYTES,
     sessionRenewalFirstMillis: RENEW_FIRST_MS,
     sessionRenewalCapMillis: RENEW_CAP_MS,
+    rejoinFirstMillis: REJOIN_FIRST_MS,
+    rejoinCapMillis: REJOIN_CAP_MS,
   };
   assert.deepEqual(ours, shared);
 });

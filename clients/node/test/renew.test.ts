@@ -4,7 +4,9 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { Client, ClientOptions } from "../src/client";
 import { SessionExpiredError, UnavailableError } from "../src/errors";
-import { RenewBackoff } from "../src/renew";
+import { Group } from "../src/keys";
+import { fromBase64 } from "../src/register";
+import { REJOIN_CAP_MS, REJOIN_FIRST_MS, RejoinBackoff, RenewBackoff } from "../src/renew";
 import { FakeCluster } from "./fake";
 import { FakeKeys } from "./fake-keys";
 import { FakeLocks } from "./fake-locks";
@@ -38,6 +40,16 @@ function granting(cluster: FakeCluster): void {
 function refusingOpens(cluster: FakeCluster, refusing: () => boolean): void {
   cluster.on((req) =>
     refusing() && req.path === "/api/v1/sessions" ? { status: 503, body: { error: { code: "UNAVAILABLE", message: "no session is opened now" } } } : undefined,
+  );
+}
+
+/**
+ * Answers key puts 503 UNAVAILABLE while `refusing()`. Given to the cluster before {@link FakeKeys},
+ * whose handler would answer them first.
+ */
+function refusingPuts(cluster: FakeCluster, refusing: () => boolean): void {
+  cluster.on((req) =>
+    refusing() && req.path === "/api/v1/keys/put" ? { status: 503, body: { error: { code: "UNAVAILABLE", message: "no write is served now" } } } : undefined,
   );
 }
 
@@ -163,6 +175,64 @@ test("a key still held by the client's own lost session is joined again", async 
   }
 });
 
+test("a rejoin that fails (the service gone again right after the new session opened) is tried again until the member is back", async () => {
+  const cluster = new FakeCluster();
+  let refusing = false;
+  refusingPuts(cluster, () => refusing);
+  const keys = new FakeKeys(cluster, new FakeLocks(cluster));
+  const failed: string[] = [];
+  const log = (m: string) => (m.startsWith("joining services/web/i-1 again: ") ? failed.push(m) : undefined);
+  const client = await connect(cluster, { requestTimeoutMs: 100, log });
+  try {
+    const heard = listen(client);
+    await client.keys().group("services/web").join("i-1", "v");
+    const old = client.sessionId;
+    refusing = true;
+    keys.endSession(old, "sessionExpired");
+    cluster.push({ type: "sessionExpired" }, old);
+    await waitUntil("the next session", () => heard.length === 2);
+    await waitUntil("the first rejoin to fail", () => failed.length === 1);
+    assert.match(failed[0], /no write is served now/);
+    assert.equal(keys.store.get("services/web/i-1"), undefined);
+    refusing = false;
+    await waitUntil("the member joined again", () => keys.store.get("services/web/i-1")?.owner === client.sessionId);
+    assert.equal(new TextDecoder().decode(fromBase64(keys.store.get("services/web/i-1")!.value)), "v");
+  } finally {
+    await client.close();
+  }
+});
+
+test("a member that left while its rejoin is tried again is not joined again", async () => {
+  const cluster = new FakeCluster();
+  let refusing = false;
+  refusingPuts(cluster, () => refusing);
+  const keys = new FakeKeys(cluster, new FakeLocks(cluster));
+  let group: Group | undefined;
+  let left: Promise<boolean> | undefined;
+  // It leaves as soon as the first try has failed, while the next waits for its pause.
+  const log = (m: string) => (m.startsWith("joining services/web/i-1 again: ") ? (left ??= group!.leave("i-1")) : undefined);
+  const client = await connect(cluster, { requestTimeoutMs: 100, log });
+  try {
+    const heard = listen(client);
+    group = client.keys().group("services/web");
+    await group.join("i-1", "v");
+    const old = client.sessionId;
+    refusing = true;
+    keys.endSession(old, "sessionExpired");
+    cluster.push({ type: "sessionExpired" }, old);
+    await waitUntil("the next session", () => heard.length === 2);
+    await waitUntil("the leave", () => left !== undefined);
+    assert.equal(await left, false, "nothing of it to delete");
+    refusing = false;
+    const puts = cluster.count("/api/v1/keys/put");
+    await delay(5 * REJOIN_FIRST_MS);
+    assert.equal(cluster.count("/api/v1/keys/put"), puts, "not tried again");
+    assert.equal(keys.store.get("services/web/i-1"), undefined);
+  } finally {
+    await client.close();
+  }
+});
+
 test("a name another live session took is not taken over: onRejoinFailed is told", async () => {
   const cluster = new FakeCluster();
   const keys = new FakeKeys(cluster, new FakeLocks(cluster));
@@ -239,4 +309,13 @@ test("the backoff between tries: 100 ms doubling to 2 s, full jitter", () => {
     Array.from({ length: 9 }, () => b.delayMs()),
     [50, 100, 200, 400, 800, 1000, 1000, 1000, 1000],
   );
+});
+
+test("the pauses before a rejoin is tried again: 100 ms doubling to 1 s, no jitter", () => {
+  const b = new RejoinBackoff();
+  assert.deepEqual(
+    Array.from({ length: 7 }, () => b.delayMs()),
+    [100, 200, 400, 800, 1000, 1000, 1000],
+  );
+  assert.deepEqual([REJOIN_FIRST_MS, REJOIN_CAP_MS], [100, 1000]);
 });
