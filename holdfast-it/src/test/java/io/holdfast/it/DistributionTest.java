@@ -244,7 +244,6 @@ class DistributionTest {
         assertThat(out.lines()).singleElement().asString().startsWith("holdfast: no Java found");
     }
 
-    /** The environment of a fresh machine with a JDK: PATH (the JDK's bin and the system's) and JAVA_HOME. */
     /** What a command printed (stdout and stderr, stripped) and its exit code. */
     private record Ran(int exit, String output) {}
 
@@ -261,6 +260,7 @@ class DistributionTest {
         return new Ran(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip());
     }
 
+    /** The environment of a fresh machine with a JDK: PATH (the JDK's bin and the system's) and JAVA_HOME. */
     private static ProcessBuilder onlyAJdk(ProcessBuilder pb) {
         String javaHome = System.getProperty("java.home");
         Map<String, String> env = pb.environment();
