@@ -202,16 +202,22 @@ class RenewTest(FakeClusterCase):
         self.assertEqual(failed.get(timeout=3), ("i-1", other.session_id))
         self.assertEqual(c.keys.get("services/web/i-1").value, b"second")
 
-    def test_a_join_again_that_fails_is_tried_again_until_the_service_answers(self):
-        # A leader election right after an outage: the new session opens, then the service serves
-        # no key for longer than a join's own tries (3 request timeouts). Tried once, each member
-        # stayed out of its group for the whole new session.
+    def two_members_then_no_keys(self):
+        """A client whose group has members i-1 and i-2, then a service that serves no key (its
+        sessions still open): the client, its session listener and the group."""
         c = self.new_client(request_timeout=0.3)
         heard = c.on_session(Heard())
         group = c.keys.group("services/web")
         group.join("i-1", "10.0.0.1:80")
         group.join("i-2", "10.0.0.2:80")
         self.cluster.keys_unavailable = True
+        return c, heard, group
+
+    def test_a_join_again_that_fails_is_tried_again_until_the_service_answers(self):
+        # A leader election right after an outage: the new session opens, then the service serves
+        # no key for longer than a join's own tries (3 request timeouts). Tried once, each member
+        # stayed out of its group for the whole new session.
+        c, heard, group = self.two_members_then_no_keys()
         with self.assertLogs("holdfast", "WARNING") as logs:
             self.cluster.expire(c.session_id)
             self.assertEqual(heard.next()[0], "lost")
@@ -229,12 +235,7 @@ class RenewTest(FakeClusterCase):
                         "the thread that opened the session and joined its members again ended")
 
     def test_a_member_that_left_while_its_join_is_tried_again_is_not_joined(self):
-        c = self.new_client(request_timeout=0.3)
-        heard = c.on_session(Heard())
-        group = c.keys.group("services/web")
-        group.join("i-1", "10.0.0.1:80")
-        group.join("i-2", "10.0.0.2:80")
-        self.cluster.keys_unavailable = True
+        c, heard, group = self.two_members_then_no_keys()
         with self.assertLogs("holdfast", "WARNING") as logs:
             self.cluster.expire(c.session_id)
             heard.next()

@@ -91,6 +91,23 @@ class SessionRenewalTest {
         return heard;
     }
 
+    /** Records what a rejoin listener hears, one line per call ("rejoined M OWNER", "refused M HOLDER"). */
+    private static List<String> rejoins(GroupMembership group) {
+        List<String> rejoins = new CopyOnWriteArrayList<>();
+        group.addRejoinListener(new GroupMembership.RejoinListener() {
+            @Override
+            public void rejoined(String member, KeyEntry entry) {
+                rejoins.add("rejoined " + member + " " + entry.owner());
+            }
+
+            @Override
+            public void rejoinFailed(String member, String holder) {
+                rejoins.add("refused " + member + " " + holder);
+            }
+        });
+        return rejoins;
+    }
+
     /** Cuts the transport off (heartbeats and openings unanswered) and moves time past the TTL. */
     private void loseTheSession(Cuttable transport, List<String> heard) {
         transport.cut = true;
@@ -239,18 +256,7 @@ class SessionRenewalTest {
         ClientRuntime client = open(transport, o -> o);
         List<String> heard = listen(client);
         GroupMembership web = client.group("services/web");
-        List<String> rejoins = new CopyOnWriteArrayList<>();
-        web.addRejoinListener(new GroupMembership.RejoinListener() {
-            @Override
-            public void rejoined(String member, KeyEntry entry) {
-                rejoins.add("rejoined " + member + " " + entry.owner());
-            }
-
-            @Override
-            public void rejoinFailed(String member, String holder) {
-                rejoins.add("refused " + member + " " + holder);
-            }
-        });
+        List<String> rejoins = rejoins(web);
         web.join("i-1", "10.0.0.1".getBytes(StandardCharsets.UTF_8));
         web.join("i-2", "10.0.0.2".getBytes(StandardCharsets.UTF_8));
         loseTheSession(transport, heard);
@@ -282,21 +288,10 @@ class SessionRenewalTest {
         ClientRuntime client = open(transport, o -> o);
         List<String> heard = listen(client);
         GroupMembership web = client.group("services/web");
-        List<String> rejoins = new CopyOnWriteArrayList<>();
         web.addRejoinListener((member, holder) -> {
             throw new IllegalStateException("a listener's own bug (test)");
         });
-        web.addRejoinListener(new GroupMembership.RejoinListener() {
-            @Override
-            public void rejoined(String member, KeyEntry entry) {
-                rejoins.add("rejoined " + member + " " + entry.owner());
-            }
-
-            @Override
-            public void rejoinFailed(String member, String holder) {
-                rejoins.add("refused " + member + " " + holder);
-            }
-        });
+        List<String> rejoins = rejoins(web);
         web.join("i-1", "10.0.0.1".getBytes(StandardCharsets.UTF_8));
         loseTheSession(transport, heard);
         transport.refuseWrites = 1;
