@@ -310,27 +310,30 @@ public final class LeaderLink implements AutoCloseable {
      * Lets go of the client for the next request to build another, and closes it on a thread of its
      * own: Ratis closes each of its channels by waiting up to 3 s for the calls on it to end, then
      * up to 2 s more (its {@code GrpcUtil.shutdownManagedChannel}), and the client's unordered
-     * stream is such a call, open for the client's life. Closed here, under this link's lock, it
-     * held the request that found a new leader for those seconds: stop 90's CI rehearsal saw a
-     * follower's relay and forwarded writes stand 3.4 s after it followed the new leader, until
-     * "Timed out gracefully shutting down connection". Requests still in flight on the old client
-     * end as its close ends them (an answer, or a failure their callers take as unavailability).
+     * stream is such a call while requests on it are still pending at a member. Closed here, under
+     * this link's lock, it held the request that found a new leader for those seconds: stop 90's CI
+     * rehearsal saw a follower's relay and forwarded writes stand 3.4 s after it followed the new
+     * leader, until "Timed out gracefully shutting down connection". Requests still in flight on
+     * the old client end as its close ends them (an answer, or a failure their callers take as
+     * unavailability).
      */
     private void closeClient() {
+        closeClient(closer);
+    }
+
+    private void closeClient(Executor how) {
         if (client != null) {
             RaftClient old = client;
             client = null;
             clientGroup = null;
             checkedConf = null;
-            closer.execute(() -> closeQuietly(old));
-        }
-    }
-
-    private static void closeQuietly(RaftClient c) {
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // closing
+            how.execute(() -> {
+                try {
+                    old.close();
+                } catch (IOException ignored) {
+                    // closing
+                }
+            });
         }
     }
 
@@ -338,11 +341,6 @@ public final class LeaderLink implements AutoCloseable {
     @Override
     public synchronized void close() {
         closed = true;
-        if (client != null) {
-            closeQuietly(client);
-            client = null;
-            clientGroup = null;
-            checkedConf = null;
-        }
+        closeClient(Runnable::run);
     }
 }
