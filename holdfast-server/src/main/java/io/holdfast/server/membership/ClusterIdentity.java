@@ -195,24 +195,21 @@ public final class ClusterIdentity {
             org.apache.ratis.protocol.RaftPeer peer,
             org.apache.ratis.protocol.RaftGroup group,
             org.apache.ratis.conf.Parameters parameters) {
-        org.apache.ratis.conf.RaftProperties properties = new org.apache.ratis.conf.RaftProperties();
-        org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(
-                properties,
-                org.apache.ratis.util.TimeDuration.valueOf(
-                        PeerViews.TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+        org.apache.ratis.conf.RaftProperties properties = OneShotClient.withTimeout(PeerViews.TIMEOUT);
         org.apache.ratis.protocol.RaftGroup raftOnly = RaftSettings.raftAddressesOnly(group);
-        try (org.apache.ratis.client.RaftClient client = org.apache.ratis.client.RaftClient.newBuilder()
-                .setRaftGroup(raftOnly)
-                .setProperties(properties)
-                .setParameters(parameters)
-                .setRetryPolicy(org.apache.ratis.retry.RetryPolicies.noRetry())
-                .setClientRpc(RaftSettings.clientRpc(parameters, properties))
-                .build()) {
-            String answer = client.io()
-                    .sendStaleRead(TableQuery.CLUSTER_ID.message(), 0, peer.getId())
-                    .getMessage()
-                    .getContent()
-                    .toStringUtf8();
+        try {
+            String answer = OneShotClient.call(
+                    org.apache.ratis.client.RaftClient.newBuilder()
+                            .setRaftGroup(raftOnly)
+                            .setProperties(properties)
+                            .setParameters(parameters)
+                            .setRetryPolicy(org.apache.ratis.retry.RetryPolicies.noRetry())
+                            .setClientRpc(RaftSettings.clientRpc(parameters, properties)),
+                    client -> client.io()
+                            .sendStaleRead(TableQuery.CLUSTER_ID.message(), 0, peer.getId())
+                            .getMessage()
+                            .getContent()
+                            .toStringUtf8());
             return answer.isEmpty() ? Optional.empty() : Optional.of(UUID.fromString(answer));
         } catch (IOException | RuntimeException e) {
             LOG.debug("{} did not say its cluster id: {}", peer.getId(), e.toString());

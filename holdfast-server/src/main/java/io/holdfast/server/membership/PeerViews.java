@@ -20,7 +20,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
@@ -31,7 +30,6 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
-import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * <p>Guarantees: every ask is bounded ({@link #TIMEOUT}, then {@link #RETRY_TIMEOUT} for a peer
  * asked again, {@link #PATIENCE} in all); a peer that does not answer never fails the caller, it is
  * a {@link Silence}. Not guaranteed: that a silent peer is down; a peer that is up but slow and
- * one that is not up are told apart only by how the connection failed.
+ * one that is not up are told apart only by whether a TCP connection to its Raft address opens.
  */
 public final class PeerViews {
     private static final Logger LOG = LoggerFactory.getLogger(PeerViews.class);
@@ -165,7 +163,20 @@ public final class PeerViews {
      */
     static Map<String, Object> askAll(
             RaftPeerId self, List<RaftPeer> peers, RaftGroup group, Parameters parameters, Duration timeout) {
-        Map<String, CompletableFuture<PeerView>> asked = new LinkedHashMap<>();
+        return askAll(peers, timeout, peer -> ask(peer, self, group, parameters, timeout));
+    }
+
+    /** One peer's question (tests give their own, to stand for a client slow to build). */
+    interface Asker {
+        PeerView ask(RaftPeer peer) throws IOException;
+    }
+
+    /**
+     * Asks {@code peers} at once with {@code asker}, unless nothing listens at a peer's address
+     * ({@link #notListening}): that peer is a {@link Silence} not up, whatever the asker would take.
+     */
+    static Map<String, Object> askAll(List<RaftPeer> peers, Duration timeout, Asker asker) {
+        Map<String, CompletableFuture<Object>> asked = new LinkedHashMap<>();
         ExecutorService pool = Executors.newCachedThreadPool(DaemonThreads.named("holdfast-rejoin-guard"));
         try {
             for (RaftPeer peer : peers) {
@@ -173,8 +184,12 @@ public final class PeerViews {
                         peer.getId().toString(),
                         CompletableFuture.supplyAsync(
                                 () -> {
+                                    Optional<String> closed = notListening(peer, timeout);
+                                    if (closed.isPresent()) {
+                                        return new Silence(closed.get(), false);
+                                    }
                                     try {
-                                        return ask(peer, self, group, parameters, timeout);
+                                        return asker.ask(peer);
                                     } catch (IOException e) {
                                         throw new java.io.UncheckedIOException(e);
                                     }
@@ -183,7 +198,7 @@ public final class PeerViews {
             }
             long deadline = System.nanoTime() + timeout.plusSeconds(1).toNanos();
             Map<String, Object> answers = new LinkedHashMap<>();
-            for (Map.Entry<String, CompletableFuture<PeerView>> e : asked.entrySet()) {
+            for (Map.Entry<String, CompletableFuture<Object>> e : asked.entrySet()) {
                 try {
                     answers.put(
                             e.getKey(),
@@ -245,18 +260,43 @@ public final class PeerViews {
      */
     static GroupInfoReply groupInfo(RaftPeer peer, RaftGroup group, Parameters parameters, Duration timeout)
             throws IOException {
-        RaftProperties properties = new RaftProperties();
-        RaftClientConfigKeys.Rpc.setRequestTimeout(
-                properties, TimeDuration.valueOf(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
-        try (RaftClient client = RaftClient.newBuilder()
-                .setRaftGroup(group)
-                .setProperties(properties)
-                .setParameters(parameters)
-                .setClientId(ClientId.randomId())
-                .setRetryPolicy(RetryPolicies.noRetry())
-                .setClientRpc(RaftSettings.clientRpc(parameters, properties))
-                .build()) {
-            return client.getGroupManagementApi(peer.getId()).info(group.getGroupId());
+        RaftProperties properties = OneShotClient.withTimeout(timeout);
+        return OneShotClient.call(
+                RaftClient.newBuilder()
+                        .setRaftGroup(group)
+                        .setProperties(properties)
+                        .setParameters(parameters)
+                        .setClientId(ClientId.randomId())
+                        .setRetryPolicy(RetryPolicies.noRetry())
+                        .setClientRpc(RaftSettings.clientRpc(parameters, properties)),
+                client -> client.getGroupManagementApi(peer.getId()).info(group.getGroupId()));
+    }
+
+    /**
+     * Why nothing can answer at {@code peer}'s Raft address (a connection refused, a name that does
+     * not resolve), or empty when a TCP connection opened there, or did not fail within {@code
+     * timeout}: a peer that may be up. A plain socket, not a Ratis client: a starting JVM on a
+     * starved machine took more than the first ask's seconds to build its first client, and counted
+     * peers whose ports were closed as slow (a local rehearsal of CI's load, 2026-12-04: two rounds
+     * of "no answer in time", 7 s, before "Connection refused").
+     */
+    static Optional<String> notListening(RaftPeer peer, Duration timeout) {
+        java.net.InetSocketAddress address;
+        try {
+            address = org.apache.ratis.util.NetUtils.createSocketAddr(peer.getAddress());
+        } catch (RuntimeException e) {
+            return Optional.of("its address " + peer.getAddress() + " is not usable: " + Causes.rootMessage(e));
+        }
+        if (address.isUnresolved()) {
+            return Optional.of("its name " + address.getHostString() + " does not resolve");
+        }
+        try (java.net.Socket socket = new java.net.Socket()) {
+            socket.connect(address, (int) Math.max(1, timeout.toMillis()));
+            return Optional.empty();
+        } catch (java.net.ConnectException e) {
+            return Optional.of("nothing listens at " + peer.getAddress() + " (" + e.getMessage() + ")");
+        } catch (IOException e) {
+            return Optional.empty(); // timed out, or another failure: it may be up
         }
     }
 }

@@ -14,7 +14,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.ClientFactory;
 import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
@@ -174,22 +173,19 @@ public final class StuckLeader {
         if (!(server.getFactory() instanceof ClientFactory factory)) {
             throw new IOException("this node's Raft RPC cannot send an admin call");
         }
-        RaftProperties properties = new RaftProperties();
-        RaftClientConfigKeys.Rpc.setRequestTimeout(
-                properties, TimeDuration.valueOf(timeout.toMillis(), TimeUnit.MILLISECONDS));
+        RaftProperties properties = OneShotClient.withTimeout(timeout);
         ClientId id = ClientId.randomId();
-        try (RaftClient client = RaftClient.newBuilder()
-                .setRaftGroup(RaftGroup.valueOf(group, peers))
-                .setProperties(properties)
-                .setParameters(new Parameters())
-                .setClientId(id)
-                .setLeaderId(leader)
-                // A leader just elected answers "not ready" until it has applied its first entry.
-                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                        NOT_READY_TRIES, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
-                .setClientRpc(factory.newRaftClientRpc(id, properties))
-                .build()) {
-            return client.admin().setConfiguration(arguments);
-        }
+        return OneShotClient.call(
+                RaftClient.newBuilder()
+                        .setRaftGroup(RaftGroup.valueOf(group, peers))
+                        .setProperties(properties)
+                        .setParameters(new Parameters())
+                        .setClientId(id)
+                        .setLeaderId(leader)
+                        // A leader just elected answers "not ready" until it has applied its first entry.
+                        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                                NOT_READY_TRIES, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+                        .setClientRpc(factory.newRaftClientRpc(id, properties)),
+                client -> client.admin().setConfiguration(arguments));
     }
 }

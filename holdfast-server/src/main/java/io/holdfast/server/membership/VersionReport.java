@@ -14,7 +14,6 @@ import io.holdfast.server.raft.LockStateMachine;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
@@ -274,21 +273,20 @@ public final class VersionReport implements AutoCloseable {
         }
         byte[] entry =
                 EntryCodec.encodeCommands(List.of(CommandCodec.encode(0, new Command.ReportVersion(member, version))));
-        RaftProperties properties = new RaftProperties();
-        RaftClientConfigKeys.Rpc.setRequestTimeout(
-                properties, TimeDuration.valueOf(REQUEST_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS));
-        try (RaftClient client = RaftClient.newBuilder()
-                .setRaftGroup(group)
-                .setLeaderId(leader)
-                .setProperties(properties)
-                .setParameters(parameters)
-                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                        group.getPeers().size() * 2, TimeDuration.valueOf(200, TimeUnit.MILLISECONDS)))
-                .setClientRpc(RaftSettings.clientRpc(parameters, properties))
-                .build()) {
+        RaftProperties properties = OneShotClient.withTimeout(java.time.Duration.ofMillis(REQUEST_TIMEOUT_MILLIS));
+        try {
             // The blocking API: the asynchronous one logs an ERROR with a stack trace for every
             // attempt that fails (a leader stepping down, a member stopping).
-            RaftClientReply reply = client.io().send(Message.valueOf(ByteString.copyFrom(entry)));
+            RaftClientReply reply = OneShotClient.call(
+                    RaftClient.newBuilder()
+                            .setRaftGroup(group)
+                            .setLeaderId(leader)
+                            .setProperties(properties)
+                            .setParameters(parameters)
+                            .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                                    group.getPeers().size() * 2, TimeDuration.valueOf(200, TimeUnit.MILLISECONDS)))
+                            .setClientRpc(RaftSettings.clientRpc(parameters, properties)),
+                    client -> client.io().send(Message.valueOf(ByteString.copyFrom(entry))));
             if (!reply.isSuccess()) {
                 return String.valueOf(reply.getException());
             }
@@ -314,21 +312,20 @@ public final class VersionReport implements AutoCloseable {
      * the leader is a member its {@code --peers} does not name.
      */
     private Found askLeader(RaftGroup group) {
-        RaftProperties properties = new RaftProperties();
-        RaftClientConfigKeys.Rpc.setRequestTimeout(
-                properties, TimeDuration.valueOf(PeerViews.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+        RaftProperties properties = OneShotClient.withTimeout(PeerViews.TIMEOUT);
         for (RaftPeer peer : group.getPeers()) {
             if (closed || peer.getId().toString().equals(self)) {
                 continue;
             }
-            try (RaftClient client = RaftClient.newBuilder()
-                    .setRaftGroup(group)
-                    .setProperties(properties)
-                    .setParameters(parameters)
-                    .setRetryPolicy(RetryPolicies.noRetry())
-                    .setClientRpc(RaftSettings.clientRpc(parameters, properties))
-                    .build()) {
-                var info = client.getGroupManagementApi(peer.getId()).info(groupId);
+            try {
+                var info = OneShotClient.call(
+                        RaftClient.newBuilder()
+                                .setRaftGroup(group)
+                                .setProperties(properties)
+                                .setParameters(parameters)
+                                .setRetryPolicy(RetryPolicies.noRetry())
+                                .setClientRpc(RaftSettings.clientRpc(parameters, properties)),
+                        client -> client.getGroupManagementApi(peer.getId()).info(groupId));
                 RoleInfoProto role = info.getRoleInfoProto();
                 RaftPeerId leader = null;
                 if (role.getRole() == RaftPeerRole.LEADER) {
