@@ -195,16 +195,11 @@ public final class ClusterIdentity {
             org.apache.ratis.protocol.RaftPeer peer,
             org.apache.ratis.protocol.RaftGroup group,
             org.apache.ratis.conf.Parameters parameters) {
-        org.apache.ratis.conf.RaftProperties properties = OneShotClient.withTimeout(PeerViews.TIMEOUT);
         org.apache.ratis.protocol.RaftGroup raftOnly = RaftSettings.raftAddressesOnly(group);
         try {
             String answer = OneShotClient.call(
-                    org.apache.ratis.client.RaftClient.newBuilder()
-                            .setRaftGroup(raftOnly)
-                            .setProperties(properties)
-                            .setParameters(parameters)
-                            .setRetryPolicy(org.apache.ratis.retry.RetryPolicies.noRetry())
-                            .setClientRpc(RaftSettings.clientRpc(parameters, properties)),
+                    OneShotClient.builder(
+                            raftOnly, parameters, PeerViews.TIMEOUT, org.apache.ratis.retry.RetryPolicies.noRetry()),
                     client -> client.io()
                             .sendStaleRead(TableQuery.CLUSTER_ID.message(), 0, peer.getId())
                             .getMessage()

@@ -1,13 +1,17 @@
 package io.holdfast.server.membership;
 
 import io.holdfast.internal.DaemonThreads;
+import io.holdfast.server.config.RaftSettings;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.util.TimeDuration;
 
 /**
@@ -43,6 +47,20 @@ final class OneShotClient {
         RaftClientConfigKeys.Rpc.setRequestTimeout(
                 properties, TimeDuration.valueOf(timeout.toMillis(), TimeUnit.MILLISECONDS));
         return properties;
+    }
+
+    /**
+     * A client of {@code group} whose calls time out after {@code timeout}, with {@code retry},
+     * on this node's Raft RPC (its TLS settings included).
+     */
+    static RaftClient.Builder builder(RaftGroup group, Parameters parameters, Duration timeout, RetryPolicy retry) {
+        RaftProperties properties = withTimeout(timeout);
+        return RaftClient.newBuilder()
+                .setRaftGroup(group)
+                .setProperties(properties)
+                .setParameters(parameters)
+                .setRetryPolicy(retry)
+                .setClientRpc(RaftSettings.clientRpc(parameters, properties));
     }
 
     /** Builds the client, makes the call, and hands the client to the shared closer. */

@@ -2,7 +2,6 @@ package io.holdfast.server.membership;
 
 import io.holdfast.internal.Causes;
 import io.holdfast.internal.DaemonThreads;
-import io.holdfast.server.config.RaftSettings;
 import io.holdfast.server.config.ServerConfig;
 import java.io.IOException;
 import java.time.Duration;
@@ -19,9 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.Parameters;
-import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
 import org.apache.ratis.proto.RaftProtos.RaftPeerProto;
 import org.apache.ratis.protocol.ClientId;
@@ -260,15 +257,9 @@ public final class PeerViews {
      */
     static GroupInfoReply groupInfo(RaftPeer peer, RaftGroup group, Parameters parameters, Duration timeout)
             throws IOException {
-        RaftProperties properties = OneShotClient.withTimeout(timeout);
         return OneShotClient.call(
-                RaftClient.newBuilder()
-                        .setRaftGroup(group)
-                        .setProperties(properties)
-                        .setParameters(parameters)
-                        .setClientId(ClientId.randomId())
-                        .setRetryPolicy(RetryPolicies.noRetry())
-                        .setClientRpc(RaftSettings.clientRpc(parameters, properties)),
+                OneShotClient.builder(group, parameters, timeout, RetryPolicies.noRetry())
+                        .setClientId(ClientId.randomId()),
                 client -> client.getGroupManagementApi(peer.getId()).info(group.getGroupId()));
     }
 

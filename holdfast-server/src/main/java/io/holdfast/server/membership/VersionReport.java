@@ -13,9 +13,7 @@ import io.holdfast.server.raft.EntryCodec;
 import io.holdfast.server.raft.LockStateMachine;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.Parameters;
-import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.protocol.Message;
@@ -273,19 +271,18 @@ public final class VersionReport implements AutoCloseable {
         }
         byte[] entry =
                 EntryCodec.encodeCommands(List.of(CommandCodec.encode(0, new Command.ReportVersion(member, version))));
-        RaftProperties properties = OneShotClient.withTimeout(java.time.Duration.ofMillis(REQUEST_TIMEOUT_MILLIS));
         try {
             // The blocking API: the asynchronous one logs an ERROR with a stack trace for every
             // attempt that fails (a leader stepping down, a member stopping).
             RaftClientReply reply = OneShotClient.call(
-                    RaftClient.newBuilder()
-                            .setRaftGroup(group)
-                            .setLeaderId(leader)
-                            .setProperties(properties)
-                            .setParameters(parameters)
-                            .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                                    group.getPeers().size() * 2, TimeDuration.valueOf(200, TimeUnit.MILLISECONDS)))
-                            .setClientRpc(RaftSettings.clientRpc(parameters, properties)),
+                    OneShotClient.builder(
+                                    group,
+                                    parameters,
+                                    java.time.Duration.ofMillis(REQUEST_TIMEOUT_MILLIS),
+                                    RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                                            group.getPeers().size() * 2,
+                                            TimeDuration.valueOf(200, TimeUnit.MILLISECONDS)))
+                            .setLeaderId(leader),
                     client -> client.io().send(Message.valueOf(ByteString.copyFrom(entry))));
             if (!reply.isSuccess()) {
                 return String.valueOf(reply.getException());
@@ -312,19 +309,13 @@ public final class VersionReport implements AutoCloseable {
      * the leader is a member its {@code --peers} does not name.
      */
     private Found askLeader(RaftGroup group) {
-        RaftProperties properties = OneShotClient.withTimeout(PeerViews.TIMEOUT);
         for (RaftPeer peer : group.getPeers()) {
             if (closed || peer.getId().toString().equals(self)) {
                 continue;
             }
             try {
                 var info = OneShotClient.call(
-                        RaftClient.newBuilder()
-                                .setRaftGroup(group)
-                                .setProperties(properties)
-                                .setParameters(parameters)
-                                .setRetryPolicy(RetryPolicies.noRetry())
-                                .setClientRpc(RaftSettings.clientRpc(parameters, properties)),
+                        OneShotClient.builder(group, parameters, PeerViews.TIMEOUT, RetryPolicies.noRetry()),
                         client -> client.getGroupManagementApi(peer.getId()).info(groupId));
                 RoleInfoProto role = info.getRoleInfoProto();
                 RaftPeerId leader = null;

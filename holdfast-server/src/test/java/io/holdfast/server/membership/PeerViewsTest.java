@@ -14,7 +14,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.Parameters;
-import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.retry.RetryPolicies;
@@ -99,14 +98,11 @@ class PeerViewsTest {
     }
 
     private static RaftClient.Builder builder() throws IOException {
-        RaftProperties properties = OneShotClient.withTimeout(Duration.ofSeconds(1));
-        Parameters parameters = new Parameters();
-        return RaftClient.newBuilder()
-                .setRaftGroup(RaftGroup.valueOf(RaftSettings.GROUP_ID, peer("n1", closedPort())))
-                .setProperties(properties)
-                .setParameters(parameters)
-                .setRetryPolicy(RetryPolicies.noRetry())
-                .setClientRpc(RaftSettings.clientRpc(parameters, properties));
+        return OneShotClient.builder(
+                RaftGroup.valueOf(RaftSettings.GROUP_ID, peer("n1", closedPort())),
+                new Parameters(),
+                Duration.ofSeconds(1),
+                RetryPolicies.noRetry());
     }
 
     private static RaftPeer peer(String id, int port) {
