@@ -102,7 +102,7 @@ class NodeMainTest {
      * Adds a member, again when it made no progress while the leader sent it the log (the members
      * are then as they were, so a retry is safe): the add is this test's setup, not what it checks,
      * and a JVM that has just started on CI's loaded machine answered its first appends after the
-     * staging timeout (stop 92's rehearsal, load about 20).
+     * staging timeout (a CI rehearsal of 2026-12-04, load about 20).
      */
     private static void add(HoldfastServer leader, MembershipChange.Add add) throws Exception {
         for (int attempt = 1; ; attempt++) {
