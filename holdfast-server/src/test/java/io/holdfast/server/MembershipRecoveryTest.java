@@ -22,6 +22,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.util.LifeCycle;
@@ -229,6 +231,80 @@ class MembershipRecoveryTest {
             awaitCaughtUp(cluster, removed);
             // The next change goes through at once.
             get(admin.changeMembers(null, new MembershipChange.TransferLeader(null)));
+        }
+    }
+
+    /**
+     * Ratis 3.3's leader checks a staged new member's progress only when its event queue stays
+     * empty for an RPC timeout, or when that member's log advances. Under steady writes the queue
+     * never empties: a new member that never answers (in CI's membership
+     * scenario a member whose log appender Ratis lost to a purged segment; here a node that died once
+     * staged) is staged for as long as
+     * the leader leads, and every later change was refused "reconfiguration is already in
+     * progress". Now such a refusal, with no staged member answering, hands the leadership over and
+     * makes the change on the next leader. Fails without it at "the add after n4 started completes".
+     */
+    @Test
+    void aStagingNobodyAnswersUnderSteadyWritesGivesWayToTheNextChange() throws Exception {
+        try (TestCluster cluster = TestCluster.withMembers(4, 3);
+                ClusterTransport admin = admin(cluster)) {
+            int leader = cluster.awaitLeader(Duration.ofSeconds(20));
+            writeSome(cluster, 5);
+            AtomicBoolean writing = new AtomicBoolean(true);
+            AtomicLong writes = new AtomicLong();
+            Thread writer = new Thread(() -> {
+                LockClient client = cluster.open(OPTIONS);
+                while (writing.get()) {
+                    try {
+                        client.lock("steady").acquire(Duration.ofSeconds(10)).release();
+                        writes.incrementAndGet();
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (RuntimeException e) {
+                        // a change of leader: go on writing
+                    }
+                }
+            });
+            writer.start();
+            try {
+                await("steady writes").atMost(Duration.ofSeconds(10)).until(() -> writes.get() > 20);
+                // n4 starts, is admitted and staged, and dies: the leader hears nothing from it.
+                cluster.start(3);
+                CompletableFuture<ClusterInfo> first = admin.changeMembers(null, cluster.addition(3, false));
+                await("n4 heard from the leader")
+                        .atMost(Duration.ofSeconds(20))
+                        .pollInterval(Duration.ofMillis(5))
+                        .until(() -> cluster.node(3).status().leaderId() != null);
+                cluster.crash(3);
+                Throwable firstFailure = null;
+                try {
+                    get(first);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    firstFailure = e.getCause();
+                }
+                assertThat(firstFailure)
+                        .as("adding a node that died while staged fails")
+                        .isNotNull();
+                cluster.wipe(3);
+                cluster.start(3);
+                long before = writes.get();
+                ClusterInfo after;
+                try {
+                    after = add(admin, cluster, 3, false);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new AssertionError(
+                            "the add after n4 started completes (first add: " + Causes.rootMessage(firstFailure)
+                                    + "; then: " + Causes.rootMessage(e) + ")",
+                            e);
+                }
+                assertThat(writes.get()).as("the writes went on").isGreaterThan(before);
+                assertThat(voters(after)).containsExactly("n1", "n2", "n3", "n4");
+                awaitCaughtUp(cluster, 3);
+            } finally {
+                writing.set(false);
+                writer.join(20_000);
+            }
+            assertThat(cluster.node(leader).halted()).isNotDone();
         }
     }
 

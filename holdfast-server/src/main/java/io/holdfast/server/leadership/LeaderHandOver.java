@@ -136,4 +136,47 @@ public final class LeaderHandOver {
         }
         return Optional.empty();
     }
+
+    /**
+     * Makes this leader step down (Ratis's step-down request, which, unlike a transfer, Ratis takes
+     * while it stages new members) and waits for a leader of a later term: the members elect one as
+     * after a lost lease, this node too when its log is the longest. Its leader state, and whatever
+     * change it was staging, is dropped; the new leader's is built afresh from the log.
+     *
+     * @return the new leader; empty when none was elected within {@code within}, or this node does
+     *     not lead
+     */
+    public static Optional<RaftPeerId> stepDown(RaftServer raft, RaftGroupId group, RaftPeerId self, Duration within) {
+        long deadline = System.nanoTime() + within.toNanos();
+        try {
+            RaftServer.Division division = raft.getDivision(group);
+            long term = division.getInfo().getCurrentTerm();
+            if (!division.getInfo().isLeader()) {
+                return Optional.empty();
+            }
+            TransferLeadershipRequest request =
+                    new TransferLeadershipRequest(ClientId.randomId(), self, group, 0, null, within.toMillis());
+            RaftClientReply reply = RaftAdmin.offThread(() -> raft.transferLeadershipAsync(request))
+                    .get(within.toMillis(), TimeUnit.MILLISECONDS);
+            if (!reply.isSuccess()) {
+                LOG.info(
+                        "Node {} did not step down: {}",
+                        self,
+                        reply.getException() == null ? "no reason given" : Causes.rootMessage(reply.getException()));
+                return Optional.empty();
+            }
+            while (System.nanoTime() < deadline) {
+                RaftPeerId leader = division.getInfo().getLeaderId();
+                if (leader != null && division.getInfo().getCurrentTerm() > term) {
+                    return Optional.of(leader);
+                }
+                TimeUnit.MILLISECONDS.sleep(20);
+            }
+        } catch (IOException | RuntimeException | ExecutionException | TimeoutException e) {
+            LOG.info("Node {} could not step down: {}", self, Causes.rootMessage(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return Optional.empty();
+    }
 }

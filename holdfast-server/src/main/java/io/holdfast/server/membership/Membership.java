@@ -159,7 +159,7 @@ public final class Membership {
                             return RaftAdmin.offThread(
                                     () -> CompletableFuture.completedFuture(handOverAfterPromoting(p.id())));
                         }
-                        if (refused == null || !StuckLeader.isStuck(refused)) {
+                        if (refused == null || !(StuckLeader.isStuck(refused) || stuck.isAbandonedStaging(refused))) {
                             return CompletableFuture.completedFuture(outcome(change, refused));
                         }
                         // Once: the new leader's state is built afresh; a second refusal is reported.

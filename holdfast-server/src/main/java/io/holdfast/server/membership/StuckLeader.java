@@ -24,9 +24,11 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.exceptions.ReconfigurationInProgressException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,8 +79,48 @@ public final class StuckLeader {
 
     /** Whether a change's failure is Ratis's leader state refusing it (see the class comment). */
     static boolean isStuck(Throwable failure) {
+        return isCause(failure, IllegalStateException.class);
+    }
+
+    /**
+     * Whether a change's refusal, "reconfiguration is already in progress", comes from a staging
+     * that nothing drives: this node leads, its configuration is stable and committed (so Ratis's
+     * leader state is staging new members, and no joint configuration is logged), and no member it
+     * replicates to that its configuration does not count as a voter (the staged ones) has answered
+     * within {@code stagingTimeout}, or there is none. Ratis 3.3 checks a staged member's progress
+     * only when the leader's event queue stays empty for an RPC timeout or that member's log
+     * advances: under steady writes a staged member that went silent, or whose log appender Ratis
+     * lost (a read of a segment purged meanwhile kills the appender, and a restart does not recreate
+     * one for a member outside the configuration), is staged for as long as this node leads.
+     */
+    boolean isAbandonedStaging(Throwable refused) {
+        if (!isCause(refused, ReconfigurationInProgressException.class)) {
+            return false;
+        }
+        try {
+            RaftServer.Division division = server.getDivision(group);
+            RaftConfiguration conf = division.getRaftConf();
+            if (!division.getInfo().isLeader()
+                    || !conf.getPreviousPeers(RaftPeerRole.FOLLOWER).isEmpty()
+                    || division.getRaftLog().getLastCommittedIndex() < conf.getLogEntryIndex()) {
+                return false;
+            }
+            long silentAfter =
+                    RaftServerConfigKeys.stagingTimeout(server.getProperties()).toLong(TimeUnit.MILLISECONDS);
+            Set<String> voters = new HashSet<>();
+            conf.getAllPeers(RaftPeerRole.FOLLOWER)
+                    .forEach(p -> voters.add(p.getId().toString()));
+            return division.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList().stream()
+                    .filter(f -> !voters.contains(f.getId().getId().toStringUtf8()))
+                    .allMatch(f -> f.getLastRpcElapsedTimeMs() > silentAfter);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static boolean isCause(Throwable failure, Class<? extends Throwable> type) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof IllegalStateException) {
+            if (type.isInstance(t)) {
                 return true;
             }
         }
@@ -126,16 +168,29 @@ public final class StuckLeader {
         } catch (IOException | RuntimeException e) {
             // only for the log line
         }
-        LOG.warn(
-                "Node {} could not {}: its Ratis leader state refuses changes of the members ({}{}): it hands its"
-                        + " leadership over and retries the change once on the new leader",
-                self,
-                what,
-                why(failure),
-                strays.isEmpty() ? "" : "; it still replicates to " + String.join(", ", strays) + ", no member");
+        boolean staging = isCause(failure, ReconfigurationInProgressException.class);
+        if (staging) {
+            LOG.warn(
+                    "Node {} could not {}: Ratis's leader state still stages an earlier change that no staged member"
+                            + " answers{}: it steps down and retries the change once on the new leader",
+                    self,
+                    what,
+                    strays.isEmpty() ? " (it replicates to none)" : " (" + String.join(", ", strays) + " silent)");
+        } else {
+            LOG.warn(
+                    "Node {} could not {}: its Ratis leader state refuses changes of the members ({}{}): it hands its"
+                            + " leadership over and retries the change once on the new leader",
+                    self,
+                    what,
+                    why(failure),
+                    strays.isEmpty() ? "" : "; it still replicates to " + String.join(", ", strays) + ", no member");
+        }
         List<RaftPeer> peers = peers();
         return RaftAdmin.offThread(() -> {
-            Optional<RaftPeerId> leader = LeaderHandOver.handOver(server, group, self, HAND_OVER_TIMEOUT);
+            // Ratis refuses a transfer while it stages a change; it takes a step-down.
+            Optional<RaftPeerId> leader = staging
+                    ? LeaderHandOver.stepDown(server, group, self, HAND_OVER_TIMEOUT)
+                    : LeaderHandOver.handOver(server, group, self, HAND_OVER_TIMEOUT);
             if (leader.isEmpty()) {
                 return CompletableFuture.failedFuture(new IllegalStateException("no other voter took the leadership"
                         + " to clear it; hand it over with holdfast members transfer-leader and retry"));
