@@ -1,8 +1,10 @@
 package io.holdfast.server.leadership;
 
+import io.holdfast.internal.Causes;
 import io.holdfast.internal.DaemonThreads;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.management.ManagementFactory;
 import java.net.ConnectException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -198,6 +200,11 @@ public final class DeadLeaderWatch implements AutoCloseable {
         if (!plan.now()) {
             LOG.info("Node {} found its leader {} gone and {}", gateway.selfId(), t.leader(), plan.why());
         }
+        if (plan.handTo() != null) {
+            String peer = plan.handTo();
+            RequestVoteReplyProto answer = answers.get(peer);
+            askers.execute(() -> handOver(t, peer, answer)); // its wait below counts from now
+        }
         if (plan.never() || !nobodyCampaignsWithin(t, plan.waitMillis())) {
             return; // left to another, or a campaign has begun meanwhile (a newer term), or a leader was found
         }
@@ -242,7 +249,13 @@ public final class DeadLeaderWatch implements AutoCloseable {
         long applied = division.getInfo().getLastAppliedIndex();
         long unapplied = Math.max(0, division.getRaftLog().getLastCommittedIndex() - applied);
         return Candidacy.plan(
-                mine, gateway.selfId().toString(), division.getInfo().getCurrentTerm(), unapplied, answers, silent);
+                mine,
+                gateway.selfId().toString(),
+                division.getInfo().getCurrentTerm(),
+                unapplied,
+                ManagementFactory.getRuntimeMXBean().getUptime(),
+                answers,
+                silent);
     }
 
     /**
@@ -313,6 +326,40 @@ public final class DeadLeaderWatch implements AutoCloseable {
                 .build();
         StartLeaderElectionReplyProto reply = gateway.server().startLeaderElection(request);
         return reply.getServerReply().getSuccess();
+    }
+
+    /**
+     * Asks {@code peer}, whose pre-vote answer said its log is as far as this node's, to campaign at
+     * once: the request a leader sends the follower it hands over to, naming the dead leader and the
+     * peer's own last entry, which Ratis accepts only while the peer follows that leader in a term no
+     * newer than that entry's. A refusal or no answer is logged and left to the waits.
+     */
+    private void handOver(Target t, String peer, RequestVoteReplyProto answer) {
+        StartLeaderElectionRequestProto request = StartLeaderElectionRequestProto.newBuilder()
+                .setServerRequest(RaftRpcRequestProto.newBuilder()
+                        .setRequestorId(t.leader().toByteString())
+                        .setReplyId(RaftPeerId.valueOf(peer).toByteString())
+                        .setRaftGroupId(ProtoUtils.toRaftGroupIdProtoBuilder(gateway.groupId())))
+                .setLeaderLastEntry(answer.getLastEntry())
+                .build();
+        try {
+            boolean accepted = gateway.server()
+                    .getServerRpc()
+                    .startLeaderElection(request)
+                    .getServerReply()
+                    .getSuccess();
+            LOG.info(
+                    "Node {} asked {} to campaign in its place: {}",
+                    gateway.selfId(),
+                    peer,
+                    accepted ? "it starts an election at once" : "it refused (a newer term or leader there)");
+        } catch (IOException | RuntimeException e) {
+            LOG.info(
+                    "Node {} asked {} to campaign in its place and had no answer: {}",
+                    gateway.selfId(),
+                    peer,
+                    Causes.rootMessage(e));
+        }
     }
 
     /** Dials the leader and holds the connection; what the dial showed. */

@@ -2,6 +2,7 @@ package io.holdfast.server.leadership;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -22,16 +23,70 @@ class CandidacyTest {
                 .build();
     }
 
+    /** A JVM that has run for ten minutes. */
+    private static final long WARM = 600_000;
+
+    /** The plan of a follower whose JVM is warm. */
+    private static Candidacy.Plan plan(
+            TermIndex mine,
+            String self,
+            long term,
+            long unapplied,
+            Map<String, RequestVoteReplyProto> answers,
+            Collection<String> silent) {
+        return Candidacy.plan(mine, self, term, unapplied, WARM, answers, silent);
+    }
+
+    @Test
+    void aYoungFollowerThatWouldCampaignAsksAnAsFarPeerToAndWaitsLongerThanThePeerWaitsForIt() {
+        // Population run of 2026-12-04: n2, restarted 21 s before the leader's kill, won the tie by id
+        // and took 5.4 s per relayed round while it compiled; 74,305 sessions expired.
+        TermIndex same = TermIndex.valueOf(3, 41_000);
+        long young = 21_000;
+
+        Candidacy.Plan atN2 = Candidacy.plan(same, "n2", 3, 0, young, Map.of("n3", answer(3, 3, 41_000)), Set.of());
+        Candidacy.Plan atN3 = plan(same, "n3", 3, 0, Map.of("n2", answer(3, 3, 41_000)), Set.of());
+
+        assertThat(atN2.now()).as("young n2 campaigning at once: " + atN2).isFalse();
+        assertThat(atN2.never()).as("young n2 never campaigning: " + atN2).isFalse();
+        assertThat(atN2.handTo()).isEqualTo("n3");
+        assertThat(atN2.why()).startsWith("started 21 s ago, so asks n3, whose log is as far, to campaign");
+        assertThat(atN3.waitMillis())
+                .as("n3's wait for n2, against n2's wait for n3")
+                .isLessThan(atN2.waitMillis());
+        assertThat(atN3.handTo()).isNull();
+    }
+
+    @Test
+    void aYoungFollowerWhoseLogIsAheadCampaignsAtOnceAndAWarmOneNeverHandsOver() {
+        // Nobody else could win: waiting would only cost the cell its leader for longer.
+        Candidacy.Plan ahead = Candidacy.plan(
+                TermIndex.valueOf(3, 41_001), "n2", 3, 0, 1_000, Map.of("n3", answer(3, 3, 41_000)), Set.of());
+        assertThat(ahead.now()).as(ahead.toString()).isTrue();
+        assertThat(ahead.handTo()).isNull();
+
+        Candidacy.Plan warm = Candidacy.plan(
+                TermIndex.valueOf(3, 41_000),
+                "n2",
+                3,
+                0,
+                Candidacy.WARM_AFTER_MILLIS,
+                Map.of("n3", answer(3, 3, 41_000)),
+                Set.of());
+        assertThat(warm.now()).as(warm.toString()).isTrue();
+        assertThat(warm.handTo()).isNull();
+    }
+
     @Test
     void theFollowerWhoseLogIsAheadCampaignsTheOthersLeaveItTheElection() {
         // n1 missed the dead leader's last append (n3 has entry 3963, n1 3962): n3 campaigns, n1 never.
         TermIndex n1 = TermIndex.valueOf(2, 3962);
         TermIndex n3 = TermIndex.valueOf(2, 3963);
 
-        Candidacy.Plan atN1 = Candidacy.plan(n1, "n1", 2, 0, Map.of("n3", answer(2, 2, 3963)), Set.of());
+        Candidacy.Plan atN1 = plan(n1, "n1", 2, 0, Map.of("n3", answer(2, 2, 3963)), Set.of());
         assertThat(atN1.never()).as(atN1.toString()).isTrue();
         assertThat(atN1.why()).startsWith("leaves the election to n3, whose log is ahead");
-        assertThat(Candidacy.plan(n3, "n3", 2, 0, Map.of("n1", answer(2, 2, 3962)), Set.of())
+        assertThat(plan(n3, "n3", 2, 0, Map.of("n1", answer(2, 2, 3962)), Set.of())
                         .now())
                 .isTrue();
     }
@@ -40,10 +95,10 @@ class CandidacyTest {
     void equalLogsGoToTheFirstIdAtOnceTheOtherWaitsForItsCampaign() {
         TermIndex same = TermIndex.valueOf(1, 6);
 
-        assertThat(Candidacy.plan(same, "n2", 1, 0, Map.of("n3", answer(1, 1, 6)), Set.of())
+        assertThat(plan(same, "n2", 1, 0, Map.of("n3", answer(1, 1, 6)), Set.of())
                         .now())
                 .isTrue();
-        Candidacy.Plan atN3 = Candidacy.plan(same, "n3", 1, 0, Map.of("n2", answer(1, 1, 6)), Set.of());
+        Candidacy.Plan atN3 = plan(same, "n3", 1, 0, Map.of("n2", answer(1, 1, 6)), Set.of());
         assertThat(atN3.waitMillis()).isEqualTo(Candidacy.TIE_WAIT_MILLIS);
         assertThat(atN3.why()).startsWith("leaves the election to n2, whose log is as far");
     }
@@ -55,8 +110,8 @@ class CandidacyTest {
         TermIndex same = TermIndex.valueOf(1, 900);
         long replaying = 5_000;
 
-        Candidacy.Plan atN2 = Candidacy.plan(same, "n2", 1, replaying, Map.of("n3", answer(1, 1, 900)), Set.of());
-        Candidacy.Plan atN3 = Candidacy.plan(same, "n3", 1, 0, Map.of("n2", answer(1, 1, 900)), Set.of());
+        Candidacy.Plan atN2 = plan(same, "n2", 1, replaying, Map.of("n3", answer(1, 1, 900)), Set.of());
+        Candidacy.Plan atN3 = plan(same, "n3", 1, 0, Map.of("n2", answer(1, 1, 900)), Set.of());
 
         assertThat(atN2.now()).as("n2 campaigning at once: " + atN2).isFalse();
         assertThat(atN2.never()).as("n2 never campaigning: " + atN2).isFalse();
@@ -71,15 +126,14 @@ class CandidacyTest {
     void entriesInFlightAreNotStillApplying() {
         TermIndex same = TermIndex.valueOf(1, 900);
 
-        assertThat(Candidacy.plan(same, "n2", 1, Candidacy.APPLYING_ENTRIES, Map.of("n3", answer(1, 1, 900)), Set.of())
+        assertThat(plan(same, "n2", 1, Candidacy.APPLYING_ENTRIES, Map.of("n3", answer(1, 1, 900)), Set.of())
                         .now())
                 .isTrue();
     }
 
     @Test
     void aFollowerWhoseLogIsBehindNeverCampaignsEvenIfTheOtherIsApplying() {
-        Candidacy.Plan plan =
-                Candidacy.plan(TermIndex.valueOf(1, 8), "n2", 1, 0, Map.of("n3", answer(1, 1, 9)), Set.of());
+        Candidacy.Plan plan = plan(TermIndex.valueOf(1, 8), "n2", 1, 0, Map.of("n3", answer(1, 1, 9)), Set.of());
 
         assertThat(plan.never()).as(plan.toString()).isTrue();
     }
@@ -91,7 +145,7 @@ class CandidacyTest {
         answers.put("n2", answer(1, 1, 6));
         answers.put("n3", answer(1, 1, 7));
 
-        Candidacy.Plan plan = Candidacy.plan(TermIndex.valueOf(1, 6), "n4", 1, 0, answers, Set.of());
+        Candidacy.Plan plan = plan(TermIndex.valueOf(1, 6), "n4", 1, 0, answers, Set.of());
 
         assertThat(plan.never()).as(plan.toString()).isTrue();
         assertThat(plan.why()).contains("n3, whose log is ahead");
@@ -109,8 +163,7 @@ class CandidacyTest {
 
     @Test
     void aVoterInANewerTermAlreadyMeansACampaignIsUnderWay() {
-        Candidacy.Plan plan =
-                Candidacy.plan(TermIndex.valueOf(1, 9), "n1", 1, 0, Map.of("n2", answer(2, 1, 6)), Set.of());
+        Candidacy.Plan plan = plan(TermIndex.valueOf(1, 9), "n1", 1, 0, Map.of("n2", answer(2, 1, 6)), Set.of());
 
         assertThat(plan.never()).isTrue();
         assertThat(plan.why()).isEqualTo("leaves the election to n2 (in term 2 already)");
@@ -118,8 +171,7 @@ class CandidacyTest {
 
     @Test
     void aFollowerThatHeardFromNobodyCampaignsAtOnce() {
-        assertThat(Candidacy.plan(TermIndex.valueOf(1, 1), "n3", 1, 0, Map.of(), Set.of())
-                        .now())
+        assertThat(plan(TermIndex.valueOf(1, 1), "n3", 1, 0, Map.of(), Set.of()).now())
                 .isTrue();
     }
 
@@ -130,7 +182,7 @@ class CandidacyTest {
         // and the new leader served 9.3 s after the kill: 8,991 sessions of 10 s expired.
         TermIndex same = TermIndex.valueOf(3, 9826);
 
-        Candidacy.Plan atN3 = Candidacy.plan(same, "n3", 3, 0, Map.of(), Set.of("n1"));
+        Candidacy.Plan atN3 = plan(same, "n3", 3, 0, Map.of(), Set.of("n1"));
         assertThat(atN3.now()).as("n3 campaigning at once beside n1: " + atN3).isFalse();
         assertThat(atN3.never())
                 .as("n3 never campaigning, if n1 is dead too: " + atN3)
@@ -138,8 +190,7 @@ class CandidacyTest {
         assertThat(atN3.waitMillis()).isEqualTo(Candidacy.SILENT_WAIT_MILLIS);
         assertThat(atN3.why()).startsWith("leaves the election to n1, which did not answer in time");
         // n1, silent n3 after it by id, is the one that campaigns.
-        assertThat(Candidacy.plan(same, "n1", 3, 0, Map.of(), Set.of("n3")).now())
-                .isTrue();
+        assertThat(plan(same, "n1", 3, 0, Map.of(), Set.of("n3")).now()).isTrue();
     }
 
     @Test
@@ -152,8 +203,8 @@ class CandidacyTest {
         others.put("n4", answer(1, 1, 40));
 
         Candidacy.Plan atN2 =
-                Candidacy.plan(same, "n2", 1, 0, Map.of("n3", answer(1, 1, 40), "n4", answer(1, 1, 40)), Set.of("n1"));
-        Candidacy.Plan atN3 = Candidacy.plan(same, "n3", 1, 0, others, Set.of("n1"));
+                plan(same, "n2", 1, 0, Map.of("n3", answer(1, 1, 40), "n4", answer(1, 1, 40)), Set.of("n1"));
+        Candidacy.Plan atN3 = plan(same, "n3", 1, 0, others, Set.of("n1"));
 
         assertThat(atN3.why()).startsWith("leaves the election to n2");
         assertThat(atN2.waitMillis()).isPositive().isLessThan(atN3.waitMillis());
