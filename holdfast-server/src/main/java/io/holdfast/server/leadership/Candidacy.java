@@ -51,7 +51,7 @@ import org.apache.ratis.server.protocol.TermIndex;
  * <p>Third failure story (population run, 100,000 sessions, 2026-12-04): n2 had been restarted 21 s
  * before n1, the leader, was killed; n2 and n3 had equal logs, and n2, first by id, campaigned and
  * won. Its relayed rounds from n3 took 5.4 s each while it compiled, n3's clients moved to it, and
- * 74,305 sessions expired. Under this rule n2, young, waits; n3, warm, campaigns after its wait.
+ * 74,305 sessions expired. Under this rule n2, young, asks n3 to campaign at once, and waits.
  */
 final class Candidacy {
     /** How long a follower that left the election to a peer as far as itself waits for its campaign. */
