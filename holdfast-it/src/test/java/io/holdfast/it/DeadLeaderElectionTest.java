@@ -67,7 +67,8 @@ class DeadLeaderElectionTest {
             handed |= i != leader && i != next && cluster.log(i).contains(handedTo);
         }
         assertThat(handed || cluster.log(next).contains(EARLY))
-                .as("n%d campaigned at once, asked by the other follower or by itself; its log:%n%s",
+                .as(
+                        "n%d campaigned at once, asked by the other follower or by itself; its log:%n%s",
                         next + 1, cluster.log(next))
                 .isTrue();
     }
