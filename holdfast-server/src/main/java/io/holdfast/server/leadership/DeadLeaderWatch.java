@@ -1,6 +1,5 @@
 package io.holdfast.server.leadership;
 
-import io.holdfast.internal.Causes;
 import io.holdfast.internal.DaemonThreads;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,17 +16,13 @@ import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.apache.ratis.proto.RaftProtos.RaftRpcRequestProto;
 import org.apache.ratis.proto.RaftProtos.RequestVoteReplyProto;
-import org.apache.ratis.proto.RaftProtos.StartLeaderElectionReplyProto;
-import org.apache.ratis.proto.RaftProtos.StartLeaderElectionRequestProto;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
-import org.apache.ratis.util.ProtoUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -203,7 +198,8 @@ public final class DeadLeaderWatch implements AutoCloseable {
         if (plan.handTo() != null) {
             String peer = plan.handTo();
             RequestVoteReplyProto answer = answers.get(peer);
-            askers.execute(() -> handOver(t, peer, answer)); // its wait below counts from now
+            // Its wait below counts from now, not from the peer's answer.
+            askers.execute(() -> ElectionStarts.handOver(gateway, t.leader(), peer, answer.getLastEntry()));
         }
         if (plan.never() || !nobodyCampaignsWithin(t, plan.waitMillis())) {
             return; // left to another, or a campaign has begun meanwhile (a newer term), or a leader was found
@@ -312,54 +308,8 @@ public final class DeadLeaderWatch implements AutoCloseable {
 
     /** Asks this node's Raft server to campaign now, as its dead leader would have on a hand-over. */
     private boolean campaign(Target t) throws IOException {
-        RaftServer.Division division = gateway.division();
-        TermIndex last = division.getRaftLog().getLastEntryTermIndex();
-        if (last == null) {
-            return false;
-        }
-        StartLeaderElectionRequestProto request = StartLeaderElectionRequestProto.newBuilder()
-                .setServerRequest(RaftRpcRequestProto.newBuilder()
-                        .setRequestorId(t.leader().toByteString())
-                        .setReplyId(gateway.selfId().toByteString())
-                        .setRaftGroupId(ProtoUtils.toRaftGroupIdProtoBuilder(gateway.groupId())))
-                .setLeaderLastEntry(last.toProto())
-                .build();
-        StartLeaderElectionReplyProto reply = gateway.server().startLeaderElection(request);
-        return reply.getServerReply().getSuccess();
-    }
-
-    /**
-     * Asks {@code peer}, whose pre-vote answer said its log is as far as this node's, to campaign at
-     * once: the request a leader sends the follower it hands over to, naming the dead leader and the
-     * peer's own last entry, which Ratis accepts only while the peer follows that leader in a term no
-     * newer than that entry's. A refusal or no answer is logged and left to the waits.
-     */
-    private void handOver(Target t, String peer, RequestVoteReplyProto answer) {
-        StartLeaderElectionRequestProto request = StartLeaderElectionRequestProto.newBuilder()
-                .setServerRequest(RaftRpcRequestProto.newBuilder()
-                        .setRequestorId(t.leader().toByteString())
-                        .setReplyId(RaftPeerId.valueOf(peer).toByteString())
-                        .setRaftGroupId(ProtoUtils.toRaftGroupIdProtoBuilder(gateway.groupId())))
-                .setLeaderLastEntry(answer.getLastEntry())
-                .build();
-        try {
-            boolean accepted = gateway.server()
-                    .getServerRpc()
-                    .startLeaderElection(request)
-                    .getServerReply()
-                    .getSuccess();
-            LOG.info(
-                    "Node {} asked {} to campaign in its place: {}",
-                    gateway.selfId(),
-                    peer,
-                    accepted ? "it starts an election at once" : "it refused (a newer term or leader there)");
-        } catch (IOException | RuntimeException e) {
-            LOG.info(
-                    "Node {} asked {} to campaign in its place and had no answer: {}",
-                    gateway.selfId(),
-                    peer,
-                    Causes.rootMessage(e));
-        }
+        TermIndex last = gateway.division().getRaftLog().getLastEntryTermIndex();
+        return last != null && ElectionStarts.campaign(gateway, t.leader(), last);
     }
 
     /** Dials the leader and holds the connection; what the dial showed. */
