@@ -237,13 +237,12 @@ class MembershipRecoveryTest {
     /**
      * Ratis 3.3's leader judges a staged new member's progress only when its event queue stays
      * empty for an RPC timeout, or when that member's log advances. Under steady writes the queue
-     * never empties: a staged member that is dead (here: it reported its version, then died), or
-     * whose log appender Ratis lost to a purged segment (CI's membership scenario, 2026-12-05), was
-     * staged for as long as the leader led; the addition timed out after 25 s ("it may still take
-     * effect") and every later change was refused "reconfiguration is already in progress". Now
-     * {@link io.holdfast.server.membership.StagingWatch} ends such a staging: the addition is
-     * refused within seconds, naming the address that did not answer, and the next one goes
-     * through. Fails without it at "refused within 15 s" (26.5 s, "it may still take effect").
+     * never empties: a staged member that is dead (here: it reported its version, then died), or whose log appender Ratis lost to a purged
+     * segment (CI's membership scenario, 2026-12-05), was staged for as long as the leader led; the
+     * addition timed out after 25 s ("it may still take effect") and every later change was refused
+     * "reconfiguration is already in progress". Now {@link io.holdfast.server.membership.StagingWatch}
+     * ends such a staging: the addition is refused within seconds, naming the address that did not
+     * answer, and the next one goes through. Fails without it at "refused within 15 s".
      */
     @Test
     void anAdditionWhoseNewMemberDiesUnderSteadyWritesIsRefusedInSeconds() throws Exception {
