@@ -51,4 +51,17 @@ class CausesTest {
         a.initCause(b);
         assertThat(Causes.deepest(a)).isNotNull();
     }
+
+    @Test
+    void findReturnsTheFirstCauseOfATypeAndNullWithoutOne() {
+        IOException io = new IOException("disk full");
+        Exception e = new RuntimeException("top", new IllegalStateException("mid", io));
+        assertThat(Causes.find(e, IOException.class)).isSameAs(io);
+        assertThat(Causes.find(e, RuntimeException.class)).isSameAs(e);
+        assertThat((Object) Causes.find(e, SQLException.class)).isNull();
+        assertThat(Causes.find(null, IOException.class)).isNull();
+        RuntimeException a = new RuntimeException("a");
+        a.initCause(new RuntimeException("b", a));
+        assertThat(Causes.find(a, IOException.class)).as("a cyclic chain ends").isNull();
+    }
 }

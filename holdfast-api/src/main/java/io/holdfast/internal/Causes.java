@@ -38,6 +38,18 @@ public final class Causes {
         return found;
     }
 
+    /** The first throwable from {@code start} (included) down its cause chain that is a {@code type}; null if none. */
+    public static <T extends Throwable> T find(Throwable start, Class<T> type) {
+        int depth = 0;
+        for (Throwable c = start; c != null && depth < MAX_DEPTH; c = c.getCause() == c ? null : c.getCause()) {
+            depth++;
+            if (type.isInstance(c)) {
+                return type.cast(c);
+            }
+        }
+        return null;
+    }
+
     /** The deepest throwable from {@code start} down whose message is not blank; null if none. */
     public static Throwable deepest(Throwable start) {
         return deepest(start, c -> false);

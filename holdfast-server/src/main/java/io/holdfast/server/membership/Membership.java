@@ -150,7 +150,11 @@ public final class Membership {
                     : admission.admit(voter.getId().toString(), change.describe());
             return admitted.thenCompose(v -> {
                         LOG.info("Node {} changes the members: {}", self, change.describe());
-                        return RaftAdmin.offThread(() -> server.setConfigurationAsync(request));
+                        CompletableFuture<RaftClientReply> sent =
+                                RaftAdmin.offThread(() -> server.setConfigurationAsync(request));
+                        return change instanceof MembershipChange.Add a
+                                ? StagingWatch.watch(server, group, self, sent, a.id(), CHANGE_TIMEOUT)
+                                : sent;
                     })
                     .orTimeout(CHANGE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
                     .handle((reply, error) -> failure(reply, error))
@@ -289,11 +293,22 @@ public final class Membership {
 
     /**
      * As {@link #outcome(String, Throwable)}; a new member that made no progress while Ratis staged
-     * it (its {@code ReconfigurationTimeoutException}, "NOPROGRESS") did not answer at its Raft
-     * address, which the line names instead of Ratis's internal state.
+     * it (its {@code ReconfigurationTimeoutException}, "NOPROGRESS", or a staging {@link
+     * StagingWatch} ended) did not answer at its Raft address, which the line names instead of
+     * Ratis's internal state; a staging ended because Ratis lost its appender says so.
      */
     private static Void outcome(MembershipChange change, Throwable failure) {
-        if (change instanceof MembershipChange.Add a && noProgress(failure)) {
+        StagingWatch.Abandoned ended = Causes.find(failure, StagingWatch.Abandoned.class);
+        if (change instanceof MembershipChange.Add a && ended != null && (ended.lostAppender || !ended.unchanged)) {
+            String line = "could not add " + a.id() + ": " + ended.getMessage() + "; the leader stepped down to end it"
+                    + (ended.unchanged
+                            ? "; the members are as they were: add it again"
+                            : "; it may still take effect under the next leader: see holdfast members before trying"
+                                    + " again");
+            LOG.info("Could not {}: {}", a.describe(), ended.getMessage());
+            throw new CompletionException(new ConflictException(line, -1));
+        }
+        if (change instanceof MembershipChange.Add a && (noProgress(failure) || ended != null)) {
             String line = "could not add " + a.id() + ": no answer from " + a.raftAddress()
                     + " (its Raft address) while the leader sent it the log; start the node first (an empty"
                     + " --data-dir, " + a.id() + " in its --peers) and check that the leader reaches that port; the"
@@ -308,33 +323,18 @@ public final class Membership {
 
     /** Whether Ratis gave up staging a new member because it made no progress (it did not answer). */
     private static boolean noProgress(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof org.apache.ratis.protocol.exceptions.ReconfigurationTimeoutException
-                    && String.valueOf(t.getMessage()).contains("NOPROGRESS")) {
-                return true;
-            }
-        }
-        return false;
+        var t = Causes.find(failure, org.apache.ratis.protocol.exceptions.ReconfigurationTimeoutException.class);
+        return t != null && String.valueOf(t.getMessage()).contains("NOPROGRESS");
     }
 
     /** Whether the leader that took the change stopped leading before it answered. */
     private static boolean leaderLeft(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof org.apache.ratis.protocol.exceptions.NotLeaderException
-                    || t instanceof org.apache.ratis.protocol.exceptions.LeaderSteppingDownException) {
-                return true;
-            }
-        }
-        return false;
+        return Causes.find(failure, org.apache.ratis.protocol.exceptions.NotLeaderException.class) != null
+                || Causes.find(failure, org.apache.ratis.protocol.exceptions.LeaderSteppingDownException.class) != null;
     }
 
     private static boolean timedOut(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof java.util.concurrent.TimeoutException) {
-                return true;
-            }
-        }
-        return false;
+        return Causes.find(failure, java.util.concurrent.TimeoutException.class) != null;
     }
 
     private static RaftPeer validNew(

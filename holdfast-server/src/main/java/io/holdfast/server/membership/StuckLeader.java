@@ -28,7 +28,6 @@ import org.apache.ratis.protocol.exceptions.ReconfigurationInProgressException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,7 +78,7 @@ public final class StuckLeader {
 
     /** Whether a change's failure is Ratis's leader state refusing it (see the class comment). */
     static boolean isStuck(Throwable failure) {
-        return isCause(failure, IllegalStateException.class);
+        return Causes.find(failure, IllegalStateException.class) != null;
     }
 
     /**
@@ -94,37 +93,20 @@ public final class StuckLeader {
      * one for a member outside the configuration), is staged for as long as this node leads.
      */
     boolean isAbandonedStaging(Throwable refused) {
-        if (!isCause(refused, ReconfigurationInProgressException.class)) {
+        if (Causes.find(refused, ReconfigurationInProgressException.class) == null) {
             return false;
         }
         try {
             RaftServer.Division division = server.getDivision(group);
-            RaftConfiguration conf = division.getRaftConf();
-            if (!division.getInfo().isLeader()
-                    || !conf.getPreviousPeers(RaftPeerRole.FOLLOWER).isEmpty()
-                    || division.getRaftLog().getLastCommittedIndex() < conf.getLogEntryIndex()) {
-                return false;
-            }
-            long silentAfter =
-                    RaftServerConfigKeys.stagingTimeout(server.getProperties()).toLong(TimeUnit.MILLISECONDS);
             Set<String> voters = new HashSet<>();
-            conf.getAllPeers(RaftPeerRole.FOLLOWER)
+            division.getRaftConf()
+                    .getAllPeers(RaftPeerRole.FOLLOWER)
                     .forEach(p -> voters.add(p.getId().toString()));
-            return division.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList().stream()
-                    .filter(f -> !voters.contains(f.getId().getId().toStringUtf8()))
-                    .allMatch(f -> f.getLastRpcElapsedTimeMs() > silentAfter);
+            return StagingWatch.stalled(
+                    division, id -> !voters.contains(id), StagingWatch.stagingTimeoutMillis(server));
         } catch (IOException | RuntimeException e) {
             return false;
         }
-    }
-
-    private static boolean isCause(Throwable failure, Class<? extends Throwable> type) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (type.isInstance(t)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** The refusal in a few words: Ratis's own message, without the collections it prints. */
@@ -168,7 +150,7 @@ public final class StuckLeader {
         } catch (IOException | RuntimeException e) {
             // only for the log line
         }
-        boolean staging = isCause(failure, ReconfigurationInProgressException.class);
+        boolean staging = Causes.find(failure, ReconfigurationInProgressException.class) != null;
         if (staging) {
             LOG.warn(
                     "Node {} could not {}: Ratis's leader state still stages an earlier change that no staged member"
