@@ -321,6 +321,28 @@ class ArchitectureTest {
                             && !c.getName().equals("io.holdfast.server.http.JsonViews")))
             .because("what the server does inside may change with every release; its front doors are the contract");
 
+    /**
+     * The server reads time through the clocks its node was given ({@code NodeParts#ticker()} for
+     * every wait, deadline and lease, {@code NodeParts#wallClock()} for the stamps of backups), made
+     * once, where the node is assembled ({@code HoldfastServer}). So a test moves them, and a
+     * wall-clock jump reaches no lease or timeout.
+     */
+    static final ArchRule SERVER_TIMES_BY_ITS_CLOCKS = noClasses()
+            .that()
+            .resideInAPackage("io.holdfast.server..")
+            .and()
+            .doNotHaveFullyQualifiedName("io.holdfast.server.HoldfastServer")
+            .should()
+            .callMethod(System.class, "nanoTime")
+            .orShould()
+            .callMethod(System.class, "currentTimeMillis")
+            .orShould()
+            .callMethodWhere(target(name("now")).and(target(owner(assignableTo(java.time.temporal.Temporal.class)))))
+            .orShould()
+            .callMethodWhere(target(nameStartingWith("system")).and(target(owner(assignableTo(java.time.Clock.class)))))
+            .because("a part that read the system's clock itself would escape the node's clocks: tests could not"
+                    + " move it, and its waits would not be the node's");
+
     /** No two packages depend on each other, directly or around a loop. */
     static final ArchRule NO_PACKAGE_CYCLES = slices().matching("io.holdfast.(**)")
             .should()
@@ -344,7 +366,8 @@ class ArchitectureTest {
             CLIENT_INTERNALS_GAIN_NO_USERS,
             TEST_HOOKS_STAY_IN_TESTS,
             SERVER_ROOMS_IN_ORDER,
-            SERVER_ROOMS_STAY_INSIDE);
+            SERVER_ROOMS_STAY_INSIDE,
+            SERVER_TIMES_BY_ITS_CLOCKS);
 
     private static JavaClasses main;
 
@@ -409,6 +432,7 @@ class ArchitectureTest {
                 Map.entry(THREADS_FROM_ONE_FACTORY, "java.lang.Thread.<init>"),
                 Map.entry(SERVER_ROOMS_IN_ORDER, "io.holdfast.server.node.NodeParts"),
                 Map.entry(SERVER_ROOMS_STAY_INSIDE, "io.holdfast.server.raft.LockStateMachine"),
+                Map.entry(SERVER_TIMES_BY_ITS_CLOCKS, "java.lang.System.currentTimeMillis()"),
                 Map.entry(RECIPES_AND_WATCHES_USE_INJECTED_TIME_AND_THREADS, "io.holdfast.Ticker.system()"));
         assertThat(expected.keySet())
                 .as("every rule has a planted violation")

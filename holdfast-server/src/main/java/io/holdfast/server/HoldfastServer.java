@@ -26,6 +26,7 @@ import io.holdfast.server.raft.LockStateMachine;
 import io.holdfast.server.storage.DataDirectory;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -117,28 +118,30 @@ public final class HoldfastServer implements AutoCloseable {
     static HoldfastServer start(
             ServerConfig config, Set<PlantedBug> bugs, Vocabulary vocabulary, boolean reportsVersion)
             throws StartupException {
+        // The node's one monotonic clock: every wait and deadline of its parts reads it.
+        Ticker ticker = Ticker.system();
         StartSteps.warnOfPlantedBugs(config, bugs);
         StartSteps.checkTlsFiles(config);
         Path raftDir = DataDirectory.open(config.dataDir());
         StartSteps.checkPortsFree(config);
         StartSteps.Members members = StartSteps.Members.of(config);
         TransportCheck.check(config, members.group());
-        RaftGroup startGroup = StartSteps.startGroup(config, members.group(), raftDir);
+        RaftGroup startGroup = StartSteps.startGroup(config, members.group(), raftDir, ticker);
         StartSteps.checkPeersClusterId(config, members);
         LockStateMachine machine = new LockStateMachine(bugs, vocabulary);
         RaftProperties properties = raftProperties(config, raftDir);
-        ServerMetrics metrics = new ServerMetrics(config.nodeId());
+        ServerMetrics metrics = new ServerMetrics(config.nodeId(), ticker);
         DataDirectory.checkLog(raftDir, properties, metrics::logTailRepaired);
         RaftServer raft = StartSteps.buildRaft(config, startGroup, machine, properties, raftDir);
-        NodeParts parts =
-                new NodeParts(config, raft, machine, members.clientAddresses(), Ticker.system(), bugs, metrics);
+        NodeParts parts = new NodeParts(
+                config, raft, machine, members.clientAddresses(), ticker, Clock.systemUTC(), bugs, metrics);
         startRaft(config, raft, parts, raftDir);
         Backups.removeLeftovers(config.dataDir()); // Ratis holds the directory's lock; nothing serves yet
         HoldfastServer server = new HoldfastServer(config, raft, parts);
         server.serveClients();
         server.serveHttp();
         server.addEndpoint(LostMajority.start(parts.gateway(), parts.ticker()));
-        server.addEndpoint(DeadLeaderWatch.start(parts.gateway()));
+        server.addEndpoint(DeadLeaderWatch.start(parts.gateway(), parts.ticker()));
         LeaderRehearsal.startIfClustered(config, parts.ticker(), parts::leads).ifPresent(server::addEndpoint);
         if (reportsVersion) {
             server.reportVersion(members.group());
@@ -379,7 +382,7 @@ public final class HoldfastServer implements AutoCloseable {
 
     private void close(boolean handOver) {
         if (handOver) {
-            LeaderHandOver.run(raft, RaftSettings.GROUP_ID, config);
+            LeaderHandOver.run(raft, RaftSettings.GROUP_ID, config, parts.ticker());
         }
         for (int i = endpoints.size() - 1; i >= 0; i--) {
             closeQuietly(endpoints.get(i));

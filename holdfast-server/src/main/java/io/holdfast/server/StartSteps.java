@@ -1,5 +1,6 @@
 package io.holdfast.server;
 
+import io.holdfast.Ticker;
 import io.holdfast.core.PlantedBug;
 import io.holdfast.internal.Causes;
 import io.holdfast.server.config.RaftSettings;
@@ -93,10 +94,11 @@ final class StartSteps {
      * member not added yet, which starts knowing no members and stands for no election. Warns first
      * when the members given differ from those the log recorded ({@link RecordedMembers}).
      */
-    static RaftGroup startGroup(ServerConfig config, RaftGroup group, Path raftDir) throws StartupException {
+    static RaftGroup startGroup(ServerConfig config, RaftGroup group, Path raftDir, Ticker ticker)
+            throws StartupException {
         Path groupDir = raftDir.resolve(RaftSettings.GROUP_ID.getUuid().toString());
         RecordedMembers.check(config, groupDir).ifPresent(LOG::warn);
-        return RejoinGuard.check(config, group, groupDir, RaftSettings.parameters(config));
+        return RejoinGuard.check(config, group, groupDir, RaftSettings.parameters(config), ticker);
     }
 
     /** Refuses to start when a peer belongs to another cluster than this data directory ({@link ClusterIdentity}). */

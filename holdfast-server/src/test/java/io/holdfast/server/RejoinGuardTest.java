@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import io.holdfast.ClientOptions;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
+import io.holdfast.Ticker;
 import io.holdfast.client.HoldfastProvider;
 import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.model.MembershipChange;
@@ -204,7 +205,8 @@ class RejoinGuardTest {
                         n4,
                         RaftGroup.valueOf(RaftSettings.GROUP_ID, peers),
                         n4.dataDir().resolve("empty-group-dir"),
-                        new Parameters());
+                        new Parameters(),
+                        Ticker.system());
                 assertThat(started.getPeers())
                         .as("the members that answered late run without n4: it starts knowing no members")
                         .isEmpty();
@@ -232,7 +234,8 @@ class RejoinGuardTest {
                             .build()));
             RaftGroup group = RaftGroup.valueOf(RaftSettings.GROUP_ID, peers);
             long start = System.nanoTime();
-            RaftGroup started = RejoinGuard.check(n1, group, n1.dataDir().resolve("empty-group-dir"), new Parameters());
+            RaftGroup started = RejoinGuard.check(
+                    n1, group, n1.dataDir().resolve("empty-group-dir"), new Parameters(), Ticker.system());
             assertThat(started.getPeers()).hasSize(3);
             assertThat(Duration.ofNanos(System.nanoTime() - start))
                     .as("no patience spent on peers that are not up")

@@ -133,7 +133,7 @@ public final class BackupSchedule implements AutoCloseable {
      */
     public static BackupSchedule start(NodeParts node, Duration every, BackupStore store, BackupKey key, int keep) {
         BackupSchedule schedule =
-                new BackupSchedule(node, every, store, key, keep, node.ticker(), Clock.systemUTC(), true);
+                new BackupSchedule(node, every, store, key, keep, node.ticker(), node.wallClock(), true);
         node.metrics().backups(schedule::taken, schedule::failures);
         LOG.info(
                 "Backups every {} into {} while this node leads, keeping the newest {}{}",

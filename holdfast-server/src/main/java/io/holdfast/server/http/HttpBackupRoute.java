@@ -47,7 +47,7 @@ final class HttpBackupRoute {
     static void takeBackup(NodeParts node, HttpRoutes.Request request) throws IOException {
         String identity = request.identity();
         HttpExchange ex = request.exchange();
-        long started = System.nanoTime();
+        long started = node.ticker().nanos();
         boolean[] sent = {false};
         if (!node.isAdmin(identity)) {
             throw new Refused(
@@ -57,7 +57,7 @@ final class HttpBackupRoute {
                             + " may not take a backup: that needs admin");
         }
         try {
-            BackupFile.Header header = take(node, System.currentTimeMillis(), ex.getResponseBody(), () -> {
+            BackupFile.Header header = take(node, node.wallClock().millis(), ex.getResponseBody(), () -> {
                 ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
                 ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
                 try {
@@ -72,7 +72,7 @@ final class HttpBackupRoute {
                     header.index(),
                     header.tableBytes(),
                     ex.getRemoteAddress(),
-                    (System.nanoTime() - started) / 1_000_000);
+                    (node.ticker().nanos() - started) / 1_000_000);
         } catch (IOException | RuntimeException e) {
             if (sent[0]) {
                 // The status is sent: end the body early; the reader finds no checksum and refuses it.

@@ -1,5 +1,6 @@
 package io.holdfast.server.leadership;
 
+import io.holdfast.Ticker;
 import io.holdfast.internal.DaemonThreads;
 import java.io.IOException;
 import java.io.InputStream;
@@ -96,6 +97,9 @@ public final class DeadLeaderWatch implements AutoCloseable {
     record Target(RaftPeerId leader, long term, String address) {}
 
     private final RaftGateway gateway;
+    /** The node's injected clock: the waits for another's campaign and the logged durations. */
+    private final Ticker ticker;
+
     private final Thread thread;
     /** Where the other voters are asked for their last entries, in parallel. */
     private final ExecutorService askers;
@@ -105,8 +109,9 @@ public final class DeadLeaderWatch implements AutoCloseable {
     private Target linked;
     private Target lastElection;
 
-    private DeadLeaderWatch(RaftGateway gateway) {
+    private DeadLeaderWatch(RaftGateway gateway, Ticker ticker) {
         this.gateway = gateway;
+        this.ticker = ticker;
         this.thread =
                 DaemonThreads.named("holdfast-dead-leader-" + gateway.selfId()).newThread(this::run);
         this.askers =
@@ -114,8 +119,8 @@ public final class DeadLeaderWatch implements AutoCloseable {
     }
 
     /** Starts watching this node's leader, for as long as this node is a voting follower. */
-    public static DeadLeaderWatch start(RaftGateway gateway) {
-        DeadLeaderWatch watch = new DeadLeaderWatch(gateway);
+    public static DeadLeaderWatch start(RaftGateway gateway, Ticker ticker) {
+        DeadLeaderWatch watch = new DeadLeaderWatch(gateway, ticker);
         // -Dholdfast.raft.deadLeaderWatch=false (tests only): a follower that never sees its leader die.
         if (Boolean.parseBoolean(System.getProperty("holdfast.raft.deadLeaderWatch", "true"))) {
             watch.thread.start();
@@ -178,7 +183,7 @@ public final class DeadLeaderWatch implements AutoCloseable {
             return;
         }
         lastElection = t;
-        long started = System.nanoTime();
+        long started = ticker.nanos();
         List<String> voters = otherVoters(t);
         Map<String, RequestVoteReplyProto> answers = PreVotes.ask(gateway, askers, voters);
         Set<String> silent = new TreeSet<>(voters);
@@ -227,7 +232,7 @@ public final class DeadLeaderWatch implements AutoCloseable {
                     t.leader(),
                     CONFIRMATIONS,
                     t.address(),
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+                    TimeUnit.NANOSECONDS.toMillis(ticker.nanos() - started));
         } else {
             LOG.info(
                     "Node {} found its leader {} gone, but Raft did not start an election at once (a newer term or"
@@ -259,9 +264,9 @@ public final class DeadLeaderWatch implements AutoCloseable {
      * leader moved on): true if none came and this node still follows {@code t}.
      */
     private boolean nobodyCampaignsWithin(Target t, long millis) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        long deadline = ticker.nanos() + TimeUnit.MILLISECONDS.toNanos(millis);
         while (target().filter(t::equals).isPresent()) {
-            if (System.nanoTime() - deadline >= 0) {
+            if (ticker.nanos() - deadline >= 0) {
                 return true;
             }
             if (!pause(WAIT_POLL_MILLIS)) {

@@ -1,5 +1,6 @@
 package io.holdfast.server.leadership;
 
+import io.holdfast.Ticker;
 import io.holdfast.internal.Causes;
 import io.holdfast.server.config.ServerConfig;
 import java.io.IOException;
@@ -49,7 +50,7 @@ public final class LeaderHandOver {
      * elect a leader as after a crash. Safety does not depend on it: the transferee wins an ordinary
      * election, which needs an up-to-date log.
      */
-    public static void run(RaftServer raft, RaftGroupId group, ServerConfig config) {
+    public static void run(RaftServer raft, RaftGroupId group, ServerConfig config, Ticker ticker) {
         RaftPeerId self = RaftPeerId.valueOf(config.nodeId());
         try {
             RaftServer.Division division = raft.getDivision(group);
@@ -62,7 +63,7 @@ public final class LeaderHandOver {
                     || voters.stream().noneMatch(p -> p.getId().equals(self))) {
                 return; // alone, or removed from the members: nobody to hand over to
             }
-            Optional<RaftPeerId> to = handOver(raft, group, self, HAND_OVER_TIMEOUT);
+            Optional<RaftPeerId> to = handOver(raft, group, self, ticker, HAND_OVER_TIMEOUT);
             if (to.isPresent()) {
                 LOG.info("Node {} handed its leadership to {} before stopping", config.nodeId(), to.get());
             } else {
@@ -80,17 +81,18 @@ public final class LeaderHandOver {
      * @return the member that took the leadership; empty when none did in time, or this node does
      *     not lead (each refusal is logged at INFO)
      */
-    public static Optional<RaftPeerId> handOver(RaftServer raft, RaftGroupId group, RaftPeerId self, Duration within) {
-        return handOver(raft, group, self, within, self);
+    public static Optional<RaftPeerId> handOver(
+            RaftServer raft, RaftGroupId group, RaftPeerId self, Ticker ticker, Duration within) {
+        return handOver(raft, group, self, ticker, within, self);
     }
 
     /**
-     * As {@link #handOver(RaftServer, RaftGroupId, RaftPeerId, Duration)}, never to {@code skip}
+     * As {@link #handOver(RaftServer, RaftGroupId, RaftPeerId, Ticker, Duration)}, never to {@code skip}
      * (a voter known not to be able to take it).
      */
     public static Optional<RaftPeerId> handOver(
-            RaftServer raft, RaftGroupId group, RaftPeerId self, Duration within, RaftPeerId skip) {
-        long deadline = System.nanoTime() + within.toNanos();
+            RaftServer raft, RaftGroupId group, RaftPeerId self, Ticker ticker, Duration within, RaftPeerId skip) {
+        long deadline = ticker.nanos() + within.toNanos();
         try {
             RaftServer.Division division = raft.getDivision(group);
             if (!division.getInfo().isLeader()) {
@@ -107,7 +109,7 @@ public final class LeaderHandOver {
                             && voters.stream().anyMatch(v -> v.getId().equals(id)))
                     .forEach(followers::add);
             for (RaftPeerId follower : followers) {
-                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - ticker.nanos());
                 if (left < 50) {
                     break;
                 }
@@ -146,8 +148,9 @@ public final class LeaderHandOver {
      * @return the new leader; empty when none was elected within {@code within}, or this node does
      *     not lead
      */
-    public static Optional<RaftPeerId> stepDown(RaftServer raft, RaftGroupId group, RaftPeerId self, Duration within) {
-        long deadline = System.nanoTime() + within.toNanos();
+    public static Optional<RaftPeerId> stepDown(
+            RaftServer raft, RaftGroupId group, RaftPeerId self, Ticker ticker, Duration within) {
+        long deadline = ticker.nanos() + within.toNanos();
         try {
             RaftServer.Division division = raft.getDivision(group);
             long term = division.getInfo().getCurrentTerm();
@@ -165,7 +168,7 @@ public final class LeaderHandOver {
                         reply.getException() == null ? "no reason given" : Causes.rootMessage(reply.getException()));
                 return Optional.empty();
             }
-            while (System.nanoTime() < deadline) {
+            while (ticker.nanos() - deadline < 0) {
                 RaftPeerId leader = division.getInfo().getLeaderId();
                 if (leader != null && division.getInfo().getCurrentTerm() > term) {
                     return Optional.of(leader);

@@ -2,6 +2,7 @@ package io.holdfast.server.membership;
 
 import io.holdfast.ConflictException;
 import io.holdfast.InvalidArgumentException;
+import io.holdfast.Ticker;
 import io.holdfast.UnavailableException;
 import io.holdfast.internal.Causes;
 import io.holdfast.model.MembershipChange;
@@ -66,6 +67,7 @@ public final class Membership {
     private final RaftServer server;
     private final RaftGroupId group;
     private final RaftPeerId self;
+    private final Ticker ticker;
     private final Supplier<NotLeaderException> notLeader;
     private final ClientId clientId = ClientId.randomId();
     private final AtomicLong callIds = new AtomicLong();
@@ -77,13 +79,15 @@ public final class Membership {
             RaftServer server,
             RaftGroupId group,
             RaftPeerId self,
+            Ticker ticker,
             Supplier<NotLeaderException> notLeader,
             VersionAdmission admission) {
         this.server = server;
         this.group = group;
         this.self = self;
+        this.ticker = ticker;
         this.notLeader = notLeader;
-        this.stuck = new StuckLeader(server, group, self);
+        this.stuck = new StuckLeader(server, group, self, ticker);
         this.admission = admission;
     }
 
@@ -153,7 +157,7 @@ public final class Membership {
                         CompletableFuture<RaftClientReply> sent =
                                 RaftAdmin.offThread(() -> server.setConfigurationAsync(request));
                         return change instanceof MembershipChange.Add a
-                                ? StagingWatch.watch(server, group, self, sent, a.id(), CHANGE_TIMEOUT)
+                                ? StagingWatch.watch(server, group, self, ticker, sent, a.id(), CHANGE_TIMEOUT)
                                 : sent;
                     })
                     .orTimeout(CHANGE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
@@ -202,7 +206,7 @@ public final class Membership {
      */
     private Void handOverAfterPromoting(String promoted) {
         RaftPeerId id = RaftPeerId.valueOf(promoted);
-        Optional<RaftPeerId> to = LeaderHandOver.handOver(server, group, self, TRANSFER_TIMEOUT, id);
+        Optional<RaftPeerId> to = LeaderHandOver.handOver(server, group, self, ticker, TRANSFER_TIMEOUT, id);
         if (to.isPresent()) {
             LOG.info(
                     "Node {} handed its leadership to {} after promoting {}, so that {} takes part in elections"

@@ -1,5 +1,6 @@
 package io.holdfast.server.membership;
 
+import io.holdfast.Ticker;
 import io.holdfast.internal.Causes;
 import io.holdfast.internal.DaemonThreads;
 import io.holdfast.server.config.ServerConfig;
@@ -105,7 +106,7 @@ public final class PeerViews {
      * @param hasData whether this node starts with its data (only the log line says so)
      */
     static Map<String, Object> askPatiently(
-            ServerConfig config, RaftGroup group, Parameters parameters, boolean hasData) {
+            ServerConfig config, RaftGroup group, Parameters parameters, boolean hasData, Ticker ticker) {
         RaftPeerId self = RaftPeerId.valueOf(config.nodeId());
         List<RaftPeer> others = new ArrayList<>();
         for (RaftPeer peer : group.getPeers()) {
@@ -113,11 +114,11 @@ public final class PeerViews {
                 others.add(peer);
             }
         }
-        Map<String, Object> answers = askAll(self, others, group, parameters, TIMEOUT);
-        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        Map<String, Object> answers = askAll(self, others, group, parameters, TIMEOUT, ticker);
+        long deadline = ticker.nanos() + PATIENCE.toNanos();
         while (true) {
             List<RaftPeer> slow = slowWithoutMembers(others, answers);
-            if (slow.isEmpty() || System.nanoTime() - deadline >= 0) {
+            if (slow.isEmpty() || ticker.nanos() - deadline >= 0) {
                 return answers;
             }
             LOG.info(
@@ -133,7 +134,7 @@ public final class PeerViews {
                 Thread.currentThread().interrupt();
                 return answers;
             }
-            answers.putAll(askAll(self, slow, group, parameters, RETRY_TIMEOUT));
+            answers.putAll(askAll(self, slow, group, parameters, RETRY_TIMEOUT, ticker));
         }
     }
 
@@ -159,8 +160,13 @@ public final class PeerViews {
      * most about {@code timeout}.
      */
     static Map<String, Object> askAll(
-            RaftPeerId self, List<RaftPeer> peers, RaftGroup group, Parameters parameters, Duration timeout) {
-        return askAll(peers, timeout, peer -> ask(peer, self, group, parameters, timeout));
+            RaftPeerId self,
+            List<RaftPeer> peers,
+            RaftGroup group,
+            Parameters parameters,
+            Duration timeout,
+            Ticker ticker) {
+        return askAll(peers, timeout, ticker, peer -> ask(peer, self, group, parameters, timeout));
     }
 
     /** One peer's question (tests give their own, to stand for a client slow to build). */
@@ -172,7 +178,7 @@ public final class PeerViews {
      * Asks {@code peers} at once with {@code asker}, unless nothing listens at a peer's address
      * ({@link #notListening}): that peer is a {@link Silence} not up, whatever the asker would take.
      */
-    static Map<String, Object> askAll(List<RaftPeer> peers, Duration timeout, Asker asker) {
+    static Map<String, Object> askAll(List<RaftPeer> peers, Duration timeout, Ticker ticker, Asker asker) {
         Map<String, CompletableFuture<Object>> asked = new LinkedHashMap<>();
         ExecutorService pool = Executors.newCachedThreadPool(DaemonThreads.named("holdfast-rejoin-guard"));
         try {
@@ -193,13 +199,12 @@ public final class PeerViews {
                                 },
                                 pool));
             }
-            long deadline = System.nanoTime() + timeout.plusSeconds(1).toNanos();
+            long deadline = ticker.nanos() + timeout.plusSeconds(1).toNanos();
             Map<String, Object> answers = new LinkedHashMap<>();
             for (Map.Entry<String, CompletableFuture<Object>> e : asked.entrySet()) {
                 try {
                     answers.put(
-                            e.getKey(),
-                            e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                            e.getKey(), e.getValue().get(Math.max(0, deadline - ticker.nanos()), TimeUnit.NANOSECONDS));
                 } catch (TimeoutException ex) {
                     answers.put(e.getKey(), new Silence("no answer in time", true));
                 } catch (ExecutionException | RuntimeException ex) {

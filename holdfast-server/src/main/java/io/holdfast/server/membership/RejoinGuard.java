@@ -1,5 +1,6 @@
 package io.holdfast.server.membership;
 
+import io.holdfast.Ticker;
 import io.holdfast.internal.Causes;
 import io.holdfast.server.config.RaftSettings;
 import io.holdfast.server.config.ServerConfig;
@@ -101,7 +102,8 @@ public final class RejoinGuard {
      * @return the group to build the Raft server with
      * @throws StartupException when the node must not start, in one line
      */
-    public static RaftGroup check(ServerConfig config, RaftGroup group, Path groupDir, Parameters parameters)
+    public static RaftGroup check(
+            ServerConfig config, RaftGroup group, Path groupDir, Parameters parameters, Ticker ticker)
             throws StartupException {
         if (hasData(groupDir)) {
             Optional<RecordedMembers.Recorded> recorded = RecordedMembers.read(groupDir);
@@ -109,20 +111,20 @@ public final class RejoinGuard {
                 recorded = RecordedMembers.lastCountingInLog(groupDir, config.nodeId());
             }
             if (recorded.isPresent()) {
-                checkStillMember(config, recorded.get(), parameters);
+                checkStillMember(config, recorded.get(), parameters, ticker);
             }
         } else if (group.getPeers().size() >= 2) {
-            return checkNotLost(config, group, parameters);
+            return checkNotLost(config, group, parameters, ticker);
         }
         return group;
     }
 
-    private static RaftGroup checkNotLost(ServerConfig config, RaftGroup group, Parameters parameters)
+    private static RaftGroup checkNotLost(ServerConfig config, RaftGroup group, Parameters parameters, Ticker ticker)
             throws StartupException {
         List<String> silent = new ArrayList<>();
         List<PeerViews.PeerView> views = new ArrayList<>();
         for (Map.Entry<String, Object> answer :
-                PeerViews.askPatiently(config, group, parameters, false).entrySet()) {
+                PeerViews.askPatiently(config, group, parameters, false, ticker).entrySet()) {
             if (answer.getValue() instanceof PeerViews.PeerView view) {
                 views.add(view);
             } else {
@@ -189,7 +191,8 @@ public final class RejoinGuard {
         return Optional.empty();
     }
 
-    private static void checkStillMember(ServerConfig config, RecordedMembers.Recorded recorded, Parameters parameters)
+    private static void checkStillMember(
+            ServerConfig config, RecordedMembers.Recorded recorded, Parameters parameters, Ticker ticker)
             throws StartupException {
         List<RaftPeer> peers = new ArrayList<>();
         recorded.members()
@@ -201,7 +204,7 @@ public final class RejoinGuard {
         RaftGroup group = RaftGroup.valueOf(RaftSettings.GROUP_ID, peers);
         List<PeerViews.PeerView> views = new ArrayList<>();
         for (Object answer :
-                PeerViews.askPatiently(config, group, parameters, true).values()) {
+                PeerViews.askPatiently(config, group, parameters, true, ticker).values()) {
             if (answer instanceof PeerViews.PeerView view) {
                 views.add(view);
             }

@@ -1,5 +1,6 @@
 package io.holdfast.server.membership;
 
+import io.holdfast.Ticker;
 import io.holdfast.internal.DaemonThreads;
 import io.holdfast.server.leadership.LeaderHandOver;
 import java.io.IOException;
@@ -107,12 +108,13 @@ final class StagingWatch {
             RaftServer server,
             RaftGroupId group,
             RaftPeerId self,
+            Ticker ticker,
             CompletableFuture<RaftClientReply> change,
             String added,
             Duration within) {
         long silentAfter = stagingTimeoutMillis(server);
-        Watched w =
-                new Watched(server, group, self, added, silentAfter, new CompletableFuture<>(), new AtomicBoolean());
+        Watched w = new Watched(
+                server, group, self, ticker, added, silentAfter, new CompletableFuture<>(), new AtomicBoolean());
         change.whenComplete((reply, error) -> {
             if (w.ending.get()) {
                 return; // the step-down fails the change in Ratis; the watch says why
@@ -133,6 +135,7 @@ final class StagingWatch {
             RaftServer server,
             RaftGroupId group,
             RaftPeerId self,
+            Ticker ticker,
             String added,
             long silentAfter,
             CompletableFuture<RaftClientReply> result,
@@ -173,7 +176,7 @@ final class StagingWatch {
                 w.self,
                 w.added,
                 why);
-        LeaderHandOver.stepDown(w.server, w.group, w.self, StuckLeader.HAND_OVER_TIMEOUT);
+        LeaderHandOver.stepDown(w.server, w.group, w.self, w.ticker, StuckLeader.HAND_OVER_TIMEOUT);
         boolean unchanged = false;
         try {
             RaftConfiguration conf = division.getRaftConf();

@@ -1,5 +1,6 @@
 package io.holdfast.server.membership;
 
+import io.holdfast.Ticker;
 import io.holdfast.internal.Causes;
 import io.holdfast.server.leadership.LeaderHandOver;
 import io.holdfast.server.leadership.RaftAdmin;
@@ -69,11 +70,13 @@ public final class StuckLeader {
     private final RaftServer server;
     private final RaftGroupId group;
     private final RaftPeerId self;
+    private final Ticker ticker;
 
-    StuckLeader(RaftServer server, RaftGroupId group, RaftPeerId self) {
+    StuckLeader(RaftServer server, RaftGroupId group, RaftPeerId self, Ticker ticker) {
         this.server = server;
         this.group = group;
         this.self = self;
+        this.ticker = ticker;
     }
 
     /** Whether a change's failure is Ratis's leader state refusing it (see the class comment). */
@@ -171,8 +174,8 @@ public final class StuckLeader {
         return RaftAdmin.offThread(() -> {
             // Ratis refuses a transfer while it stages a change; it takes a step-down.
             Optional<RaftPeerId> leader = staging
-                    ? LeaderHandOver.stepDown(server, group, self, HAND_OVER_TIMEOUT)
-                    : LeaderHandOver.handOver(server, group, self, HAND_OVER_TIMEOUT);
+                    ? LeaderHandOver.stepDown(server, group, self, ticker, HAND_OVER_TIMEOUT)
+                    : LeaderHandOver.handOver(server, group, self, ticker, HAND_OVER_TIMEOUT);
             if (leader.isEmpty()) {
                 return CompletableFuture.failedFuture(new IllegalStateException("no other voter took the leadership"
                         + " to clear it; hand it over with holdfast members transfer-leader and retry"));

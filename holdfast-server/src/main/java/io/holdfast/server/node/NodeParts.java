@@ -23,6 +23,7 @@ import io.holdfast.server.membership.VersionReport;
 import io.holdfast.server.raft.ClusterIdRecord;
 import io.holdfast.server.raft.LockStateMachine;
 import java.io.IOException;
+import java.time.Clock;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -56,6 +57,9 @@ public final class NodeParts implements AutoCloseable {
     private final LockStateMachine machine;
     private final ServerMetrics metrics;
     private final Ticker ticker;
+    /** The date of day: the stamps of backups, never a lease or a timeout. */
+    private final Clock wallClock;
+
     private final LeaseRefusals leaseRefusals;
     private final AuthFailures authFailures;
     private final RaftGateway gateway;
@@ -96,6 +100,7 @@ public final class NodeParts implements AutoCloseable {
             LockStateMachine machine,
             Map<RaftPeerId, String> clientAddresses,
             Ticker ticker,
+            Clock wallClock,
             Set<PlantedBug> bugs,
             ServerMetrics metrics)
             throws StartupException {
@@ -106,6 +111,7 @@ public final class NodeParts implements AutoCloseable {
         this.machine = machine;
         this.metrics = metrics;
         this.ticker = ticker;
+        this.wallClock = wallClock;
         this.bugs = Set.copyOf(bugs);
         this.initialRules = config.auth() == null ? null : config.auth().rules();
         this.identity = new ClusterIdentity(config.dataDir(), self, halt::complete);
@@ -117,7 +123,12 @@ public final class NodeParts implements AutoCloseable {
                 new RaftGateway(raft, RaftSettings.GROUP_ID, selfId, clientAddresses, this::leads, leaseRefusals);
         this.clusterVersion = new ClusterVersion(machine);
         this.membership = new Membership(
-                raft, RaftSettings.GROUP_ID, selfId, gateway::notLeader, new VersionAdmission(clusterVersion, ticker));
+                raft,
+                RaftSettings.GROUP_ID,
+                selfId,
+                ticker,
+                gateway::notLeader,
+                new VersionAdmission(clusterVersion, ticker));
         this.events = new EventRouter(self);
         this.sessionEvents = new SessionEvents(self);
         this.changeWakeups = Executors.newSingleThreadExecutor(DaemonThreads.named("holdfast-watches-" + self));
@@ -196,6 +207,11 @@ public final class NodeParts implements AutoCloseable {
     /** Every meter of the node. */
     public ServerMetrics metrics() {
         return metrics;
+    }
+
+    /** The date of day, for what is stamped with it (backups); never for a lease or a timeout. */
+    public Clock wallClock() {
+        return wallClock;
     }
 
     /** The node's time: leases, leader duties and the latencies in {@link #metrics}. */

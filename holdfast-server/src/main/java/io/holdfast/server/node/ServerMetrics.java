@@ -3,6 +3,7 @@
 package io.holdfast.server.node;
 
 import io.holdfast.ErrorCode;
+import io.holdfast.Ticker;
 import io.holdfast.core.LockTable;
 import io.holdfast.endpoint.AuthFailures;
 import io.holdfast.model.Command;
@@ -82,6 +83,9 @@ public final class ServerMetrics {
         Duration.ofSeconds(5),
     };
 
+    /** The node's clock: how old the cached table figures are. */
+    private final Ticker ticker;
+
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<String, Timer> requestTimers = new ConcurrentHashMap<>();
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
@@ -98,7 +102,8 @@ public final class ServerMetrics {
     private volatile LockTable.Stats stats;
     private volatile long statsAt = Long.MIN_VALUE;
 
-    public ServerMetrics(String nodeId) {
+    public ServerMetrics(String nodeId, Ticker ticker) {
+        this.ticker = ticker;
         registry.config().commonTags("node", nodeId);
         raftCommit = Timer.builder("holdfast.raft.commit")
                 .description("From handing a batch of commands to Raft to its reply: replicated, durable, applied")
@@ -154,7 +159,7 @@ public final class ServerMetrics {
             Supplier<Long> term,
             Supplier<Long> appliedIndex) {
         Supplier<LockTable.Stats> cached = () -> {
-            long now = System.nanoTime();
+            long now = ticker.nanos();
             LockTable.Stats s = stats;
             if (s == null || now - statsAt > TimeUnit.SECONDS.toNanos(1)) {
                 s = tableStats.get();

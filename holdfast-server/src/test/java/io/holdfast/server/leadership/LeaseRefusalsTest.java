@@ -10,6 +10,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
+import io.holdfast.Ticker;
 import io.holdfast.UnavailableException;
 import io.holdfast.client.internal.ClientRuntime;
 import io.holdfast.server.TestCluster;
@@ -161,7 +162,7 @@ class LeaseRefusalsTest {
         }
 
         private static String scrape(LeaseRefusals refusals) {
-            ServerMetrics metrics = new ServerMetrics("n1");
+            ServerMetrics metrics = new ServerMetrics("n1", Ticker.system());
             metrics.leaseCheckRefusals(refusals);
             return metrics.scrape();
         }

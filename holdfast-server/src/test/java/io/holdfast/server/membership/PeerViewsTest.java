@@ -2,6 +2,7 @@ package io.holdfast.server.membership;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.holdfast.Ticker;
 import io.holdfast.server.config.RaftSettings;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -34,14 +35,15 @@ class PeerViewsTest {
         try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             RaftPeer closed = peer("n2", closedPort());
             RaftPeer listening = peer("n3", silent.getLocalPort());
-            Map<String, Object> answers = PeerViews.askAll(List.of(closed, listening), Duration.ofMillis(500), p -> {
-                try {
-                    never.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                throw new IOException("released");
-            });
+            Map<String, Object> answers =
+                    PeerViews.askAll(List.of(closed, listening), Duration.ofMillis(500), Ticker.system(), p -> {
+                        try {
+                            never.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        throw new IOException("released");
+                    });
 
             assertThat(answers.get("n2")).isInstanceOfSatisfying(PeerViews.Silence.class, s -> {
                 assertThat(s.slow()).as("n2 is not up: %s", s).isFalse();

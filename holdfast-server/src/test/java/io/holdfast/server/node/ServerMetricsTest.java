@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.ErrorCode;
 import io.holdfast.LockMode;
+import io.holdfast.Ticker;
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
 import io.holdfast.model.Reply;
@@ -23,7 +24,7 @@ class ServerMetricsTest {
      */
     @Test
     void aMultiLockGrantedAtOnceCountsUnderItsOwnNameAndAsOneGrantPerName() {
-        ServerMetrics metrics = new ServerMetrics("n1");
+        ServerMetrics metrics = new ServerMetrics("n1", Ticker.system());
         Reply granted = new Reply.GrantedAll(List.of(7L, 8L));
         metrics.request(BOTH, granted, 1_000_000);
         metrics.applied(List.of(Command.Envelope.of(1, BOTH)), List.of(granted), List.of(List.of()));
@@ -53,7 +54,7 @@ class ServerMetricsTest {
      */
     @Test
     void aCounterReadThroughAFunctionSurvivesAGarbageCollection() {
-        ServerMetrics metrics = new ServerMetrics("n1");
+        ServerMetrics metrics = new ServerMetrics("n1", Ticker.system());
         java.util.concurrent.atomic.AtomicLong unparsable = new java.util.concurrent.atomic.AtomicLong(5);
         metrics.unparsableRequests(unparsable::get);
         for (int i = 0; i < 5; i++) {
