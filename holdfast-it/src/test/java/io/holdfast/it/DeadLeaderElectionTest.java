@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
@@ -94,11 +95,13 @@ class DeadLeaderElectionTest {
         // a restart that reported its HTTP port alone). So: its report, or 5 s of nothing due, then
         // every node at the same applied index.
         long restarted = System.nanoTime();
+        AtomicReference<String> lastApplied = new AtomicReference<>();
         await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(200))
                 .ignoreExceptions()
                 .until(() -> (sinceLastStart(cluster.log(first)).contains(" to the cluster")
                                 || System.nanoTime() - restarted > TimeUnit.SECONDS.toNanos(5))
-                        && sameApplied(cluster));
+                        && sameAppliedTwice(cluster, lastApplied));
 
         long killed = System.nanoTime();
         cluster.kill(leader);
@@ -146,21 +149,24 @@ class DeadLeaderElectionTest {
         return at < 0 ? "" : log.substring(at);
     }
 
-    /** Whether every node has applied the same index (read twice, 200 ms apart: nothing in flight). */
-    private static boolean sameApplied(ServerProcesses cluster) throws IOException, InterruptedException {
+    /**
+     * Whether every node has applied the same index, the same as at the previous poll (kept in
+     * {@code last}, polls 200 ms apart): nothing in flight.
+     */
+    private static boolean sameAppliedTwice(ServerProcesses cluster, AtomicReference<String> last)
+            throws IOException, InterruptedException {
         java.util.Set<String> seen = new java.util.HashSet<>();
-        for (int round = 0; round < 2; round++) {
-            for (int i = 0; i < cluster.size(); i++) {
-                java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"appliedIndex\":(\\d+)")
-                        .matcher(cluster.status(i));
-                if (!m.find()) {
-                    return false;
-                }
-                seen.add(m.group(1));
+        for (int i = 0; i < cluster.size(); i++) {
+            java.util.regex.Matcher m =
+                    java.util.regex.Pattern.compile("\"appliedIndex\":(\\d+)").matcher(cluster.status(i));
+            if (!m.find()) {
+                last.set(null);
+                return false;
             }
-            Thread.sleep(200);
+            seen.add(m.group(1));
         }
-        return seen.size() == 1;
+        String now = seen.size() == 1 ? seen.iterator().next() : null;
+        return now != null && now.equals(last.getAndSet(now));
     }
 
     /** Whether each live node but {@code leader} names it as leader in its {@code /status}. */
