@@ -26,7 +26,6 @@ import io.holdfast.server.raft.LockStateMachine;
 import io.holdfast.server.storage.DataDirectory;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -118,7 +117,6 @@ public final class HoldfastServer implements AutoCloseable {
     static HoldfastServer start(
             ServerConfig config, Set<PlantedBug> bugs, Vocabulary vocabulary, boolean reportsVersion)
             throws StartupException {
-        // The node's one monotonic clock: every wait and deadline of its parts reads it.
         Ticker ticker = Ticker.system();
         StartSteps.warnOfPlantedBugs(config, bugs);
         StartSteps.checkTlsFiles(config);
@@ -130,11 +128,11 @@ public final class HoldfastServer implements AutoCloseable {
         StartSteps.checkPeersClusterId(config, members);
         LockStateMachine machine = new LockStateMachine(bugs, vocabulary);
         RaftProperties properties = raftProperties(config, raftDir);
-        ServerMetrics metrics = new ServerMetrics(config.nodeId(), ticker);
+        ServerMetrics metrics = new ServerMetrics(config.nodeId());
         DataDirectory.checkLog(raftDir, properties, metrics::logTailRepaired);
         RaftServer raft = StartSteps.buildRaft(config, startGroup, machine, properties, raftDir);
         NodeParts parts = new NodeParts(
-                config, raft, machine, members.clientAddresses(), ticker, Clock.systemUTC(), bugs, metrics);
+                config, raft, machine, members.clientAddresses(), ticker, java.time.Clock.systemUTC(), bugs, metrics);
         startRaft(config, raft, parts, raftDir);
         Backups.removeLeftovers(config.dataDir()); // Ratis holds the directory's lock; nothing serves yet
         HoldfastServer server = new HoldfastServer(config, raft, parts);

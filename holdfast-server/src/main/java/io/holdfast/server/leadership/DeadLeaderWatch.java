@@ -97,7 +97,6 @@ public final class DeadLeaderWatch implements AutoCloseable {
     record Target(RaftPeerId leader, long term, String address) {}
 
     private final RaftGateway gateway;
-    /** The node's injected clock: the waits for another's campaign and the logged durations. */
     private final Ticker ticker;
 
     private final Thread thread;

@@ -3,7 +3,6 @@
 package io.holdfast.server.node;
 
 import io.holdfast.ErrorCode;
-import io.holdfast.Ticker;
 import io.holdfast.core.LockTable;
 import io.holdfast.endpoint.AuthFailures;
 import io.holdfast.model.Command;
@@ -83,9 +82,6 @@ public final class ServerMetrics {
         Duration.ofSeconds(5),
     };
 
-    /** The node's clock: how old the cached table figures are. */
-    private final Ticker ticker;
-
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<String, Timer> requestTimers = new ConcurrentHashMap<>();
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
@@ -102,8 +98,7 @@ public final class ServerMetrics {
     private volatile LockTable.Stats stats;
     private volatile long statsAt = Long.MIN_VALUE;
 
-    public ServerMetrics(String nodeId, Ticker ticker) {
-        this.ticker = ticker;
+    public ServerMetrics(String nodeId) {
         registry.config().commonTags("node", nodeId);
         raftCommit = Timer.builder("holdfast.raft.commit")
                 .description("From handing a batch of commands to Raft to its reply: replicated, durable, applied")
@@ -151,8 +146,9 @@ public final class ServerMetrics {
         }
     }
 
-    /** Gauges over the table and the node; the suppliers are called when scraped. */
+    /** Gauges over the table and the node; the suppliers are called when scraped, the table's once a second of {@code ticker}. */
     void bind(
+            io.holdfast.Ticker ticker,
             Supplier<LockTable.Stats> tableStats,
             Supplier<Map<String, Long>> refusals,
             Supplier<Boolean> isLeader,

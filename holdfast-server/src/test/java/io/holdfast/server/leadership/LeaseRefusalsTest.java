@@ -10,7 +10,6 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.holdfast.ClientOptions;
 import io.holdfast.LockClient;
-import io.holdfast.Ticker;
 import io.holdfast.UnavailableException;
 import io.holdfast.client.internal.ClientRuntime;
 import io.holdfast.server.TestCluster;
@@ -162,7 +161,7 @@ class LeaseRefusalsTest {
         }
 
         private static String scrape(LeaseRefusals refusals) {
-            ServerMetrics metrics = new ServerMetrics("n1", Ticker.system());
+            ServerMetrics metrics = new ServerMetrics("n1");
             metrics.leaseCheckRefusals(refusals);
             return metrics.scrape();
         }

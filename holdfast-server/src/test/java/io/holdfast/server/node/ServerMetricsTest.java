@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.ErrorCode;
 import io.holdfast.LockMode;
-import io.holdfast.Ticker;
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
 import io.holdfast.model.Reply;
@@ -24,7 +23,7 @@ class ServerMetricsTest {
      */
     @Test
     void aMultiLockGrantedAtOnceCountsUnderItsOwnNameAndAsOneGrantPerName() {
-        ServerMetrics metrics = new ServerMetrics("n1", Ticker.system());
+        ServerMetrics metrics = new ServerMetrics("n1");
         Reply granted = new Reply.GrantedAll(List.of(7L, 8L));
         metrics.request(BOTH, granted, 1_000_000);
         metrics.applied(List.of(Command.Envelope.of(1, BOTH)), List.of(granted), List.of(List.of()));
@@ -54,7 +53,7 @@ class ServerMetricsTest {
      */
     @Test
     void aCounterReadThroughAFunctionSurvivesAGarbageCollection() {
-        ServerMetrics metrics = new ServerMetrics("n1", Ticker.system());
+        ServerMetrics metrics = new ServerMetrics("n1");
         java.util.concurrent.atomic.AtomicLong unparsable = new java.util.concurrent.atomic.AtomicLong(5);
         metrics.unparsableRequests(unparsable::get);
         for (int i = 0; i < 5; i++) {
