@@ -10,11 +10,14 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchCondition;
 import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.lang.EvaluationResult;
+import com.tngtech.archunit.lang.conditions.ArchConditions;
 import com.tngtech.archunit.library.Architectures;
 import io.holdfast.LockClient;
 import io.holdfast.internal.CrashSimulation;
@@ -43,6 +46,20 @@ import org.junit.jupiter.api.Test;
  * io.holdfast.server.raft} and {@code io.holdfast.cli}).
  */
 class ArchitectureTest {
+    /**
+     * Reads the system's clock, in any of the JDK's four ways: {@code System.nanoTime}, {@code
+     * System.currentTimeMillis}, a {@code now()} of {@code java.time}, a {@code Clock.system*}. The
+     * rules for the lock table, the recipes and watches, and the server forbid it alike.
+     */
+    static final ArchCondition<JavaClass> READ_THE_SYSTEM_CLOCK = ArchConditions.<JavaClass>callMethod(
+                    System.class, "nanoTime")
+            .or(ArchConditions.callMethod(System.class, "currentTimeMillis"))
+            .or(ArchConditions.callMethodWhere(
+                    target(name("now")).and(target(owner(assignableTo(java.time.temporal.Temporal.class))))))
+            .or(ArchConditions.callMethodWhere(
+                    target(nameStartingWith("system")).and(target(owner(assignableTo(java.time.Clock.class))))))
+            .as("read the system's clock");
+
     /** The public API, the provider SPI, the recipes and the API's internals: only the JDK and each other. */
     static final ArchRule API_STANDS_ALONE = classes()
             .that()
@@ -80,10 +97,7 @@ class ArchitectureTest {
     static final ArchRule LOCK_TABLE_READS_NO_CLOCK = noClasses()
             .that()
             .resideInAPackage("io.holdfast.core..")
-            .should()
-            .callMethod(System.class, "nanoTime")
-            .orShould()
-            .callMethod(System.class, "currentTimeMillis")
+            .should(READ_THE_SYSTEM_CLOCK)
             .orShould()
             .dependOnClassesThat()
             .areAssignableTo(Thread.class)
@@ -239,16 +253,9 @@ class ArchitectureTest {
             .resideInAPackage("io.holdfast.recipes..")
             .or()
             .haveNameMatching("io\\.holdfast\\.internal\\.(WatchRunner|ChangeFeed|PollingFeed)(\\$.*)?")
-            .should()
-            .callMethod(System.class, "nanoTime")
-            .orShould()
-            .callMethod(System.class, "currentTimeMillis")
-            .orShould()
-            .callMethodWhere(target(name("now")).and(target(owner(assignableTo(java.time.temporal.Temporal.class)))))
+            .should(READ_THE_SYSTEM_CLOCK)
             .orShould()
             .callMethodWhere(target(name("system")).and(target(owner(assignableTo(io.holdfast.Ticker.class)))))
-            .orShould()
-            .callMethodWhere(target(nameStartingWith("system")).and(target(owner(assignableTo(java.time.Clock.class)))))
             .orShould()
             .callConstructorWhere(target(owner(assignableTo(Thread.class))))
             .orShould()
@@ -332,14 +339,7 @@ class ArchitectureTest {
             .resideInAPackage("io.holdfast.server..")
             .and()
             .doNotHaveFullyQualifiedName("io.holdfast.server.HoldfastServer")
-            .should()
-            .callMethod(System.class, "nanoTime")
-            .orShould()
-            .callMethod(System.class, "currentTimeMillis")
-            .orShould()
-            .callMethodWhere(target(name("now")).and(target(owner(assignableTo(java.time.temporal.Temporal.class)))))
-            .orShould()
-            .callMethodWhere(target(nameStartingWith("system")).and(target(owner(assignableTo(java.time.Clock.class)))))
+            .should(READ_THE_SYSTEM_CLOCK)
             .because("a part that read the system's clock itself would escape the node's clocks: tests could not"
                     + " move it, and its waits would not be the node's");
 
