@@ -109,6 +109,59 @@ class RelayRoundTest {
         assertThat(next).as("the relay goes on").isCompletedWithValue(Verdict.ACKED);
     }
 
+    /**
+     * A new leader at 100,000 sessions held 76,443 sessions' heartbeats and answered them in one
+     * part, 1.4 s after it was ready; 1,845 of the oldest had failed at their hold 24 ms before.
+     */
+    @Test
+    void aNewLeaderAnswersWhatItHoldsOldestFirstInBoundedPartsEachCompletedBeforeTheNext() {
+        int n = 2 * SessionRelay.MAX_ROUND_SESSIONS + 100;
+        List<CompletableFuture<Verdict>> held = new ArrayList<>();
+        held.add(relay.heartbeat("s0", 2000, 2000));
+        scheduler.advance(Duration.ofMillis(100)); // s0's round leaves for the dead leader and hangs
+        for (int i = 1; i < n; i++) {
+            held.add(relay.heartbeat("s" + i, 2000, 2000));
+        }
+        List<Integer> doneBeforeEachPart = new ArrayList<>();
+        relay.answerHere(ids -> {
+            here.add(List.copyOf(ids));
+            doneBeforeEachPart.add(
+                    (int) held.stream().filter(CompletableFuture::isDone).count());
+            return Answer.of(ids.stream().map(i -> Verdict.ACKED).toList());
+        });
+        assertThat(here)
+                .extracting(List::size)
+                .containsExactly(SessionRelay.MAX_ROUND_SESSIONS, SessionRelay.MAX_ROUND_SESSIONS, 100);
+        assertThat(here.get(0))
+                .as("the round in flight first, then in order of arrival")
+                .startsWith("s0", "s1", "s2");
+        assertThat(here.get(2)).endsWith("s" + (n - 1));
+        assertThat(doneBeforeEachPart)
+                .as("each part's heartbeats are answered before the next part is asked")
+                .containsExactly(0, SessionRelay.MAX_ROUND_SESSIONS, 2 * SessionRelay.MAX_ROUND_SESSIONS);
+        assertThat(held).allSatisfy(h -> assertThat(h).isCompletedWithValue(Verdict.ACKED));
+    }
+
+    @Test
+    void aRefusalPartWayLeavesTheRestWaitingForARound() {
+        int n = SessionRelay.MAX_ROUND_SESSIONS + 5;
+        List<CompletableFuture<Verdict>> held = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            held.add(relay.heartbeat("s" + i, 2000, 2000));
+        }
+        relay.answerHere(ids -> {
+            here.add(List.copyOf(ids));
+            return here.size() == 1
+                    ? Answer.of(ids.stream().map(i -> Verdict.ACKED).toList())
+                    : Answer.refused("n2 lost its lease");
+        });
+        assertThat(held.get(0)).isCompletedWithValue(Verdict.ACKED);
+        assertThat(held.get(n - 1)).as("refused here: left for a round").isNotDone();
+        leadsHere.set(true);
+        interval();
+        assertThat(held).allSatisfy(h -> assertThat(h).isCompletedWithValue(Verdict.ACKED));
+    }
+
     @Test
     void aRefusalHereLeavesTheHeartbeatsWaitingForARound() {
         CompletableFuture<Verdict> held = relay.heartbeat("a", 2000, 2000);
