@@ -1,18 +1,19 @@
 package io.holdfast.floors;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
+import io.holdfast.ports.PortRanges;
 
-/** Free loopback ports for the members an engine starts. */
+/**
+ * Free loopback ports for the members an engine starts: {@link PortRanges}'s, which lie below the kernel's range for
+ * automatic ports (so no outgoing connection or {@code ServerSocket(0)} of the machine takes one between our check and
+ * the member's bind) and are locked where test JVMs and verifier runs lock theirs, so that floors measured beside
+ * CI's other suites never draw a port another JVM holds.
+ */
 public final class Ports {
-    /** A port no socket of this machine holds now. */
+    private static final PortRanges RANGES = new PortRanges();
+
+    /** A port nothing listens on now and that no JVM of this machine drawing from the same locks has handed out. */
     public static int free() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return RANGES.next();
     }
 
     private Ports() {}

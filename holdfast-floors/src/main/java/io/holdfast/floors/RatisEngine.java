@@ -4,6 +4,7 @@ import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.config.ServerConfig;
 import io.holdfast.server.raft.LockStateMachine;
 import java.io.IOException;
+import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +16,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.ClientId;
@@ -31,6 +33,7 @@ import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.ExitUtils;
 
 /**
  * Apache Ratis with the settings every Holdfast node runs with ({@link HoldfastServer#raftProperties}), members
@@ -57,6 +60,9 @@ final class RatisEngine implements Engine {
         }
     }
 
+    private static final int START_ATTEMPTS = 3;
+
+    private final IntSupplier ports;
     private final boolean netty;
     /** W1's entries and the check of their answers, for {@code ratis-table}; null for the echo floors. */
     private final TableWrites table;
@@ -72,6 +78,12 @@ final class RatisEngine implements Engine {
 
     /** {@code ratis-grpc} (Holdfast's transport), {@code ratis-netty}, or {@code ratis-table} (gRPC). */
     RatisEngine(String name) {
+        this(name, Ports::free);
+    }
+
+    /** As above, the members' ports taken from {@code ports}. */
+    RatisEngine(String name, IntSupplier ports) {
+        this.ports = ports;
         this.netty = name.equals("ratis-netty");
         this.table = name.equals("ratis-table") ? new TableWrites() : null;
     }
@@ -81,11 +93,52 @@ final class RatisEngine implements Engine {
         return netty ? "ratis-netty" : table != null ? "ratis-table" : "ratis-grpc";
     }
 
+    /**
+     * Starts the members on ports free a moment ago. Another process may take one in between (CI runs suites side
+     * by side); Ratis's gRPC server then fails to bind and calls {@code ExitUtils.terminate}, which would end this
+     * JVM. With the JVM's exit disabled it throws instead, and the start is tried again on fresh ports.
+     */
     @Override
     public void start(int nodes, Path dir, boolean fsync, Map<String, String> settings) throws Exception {
+        ExitUtils.disableSystemExit();
+        for (int attempt = 1; ; attempt++) {
+            Path attemptDir = Files.createDirectories(dir.resolve("start-" + attempt));
+            try {
+                startOnFreePorts(nodes, attemptDir, fsync, settings);
+                return;
+            } catch (Exception e) {
+                if (!aPortWasTaken(e)) {
+                    throw e;
+                }
+                closeStarted();
+                if (attempt == START_ATTEMPTS) {
+                    throw new IllegalStateException(
+                            "Ratis: the members did not start in " + START_ATTEMPTS + " attempts on fresh ports", e);
+                }
+            }
+        }
+    }
+
+    private static boolean aPortWasTaken(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ExitUtils.ExitException || t instanceof BindException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void closeStarted() throws IOException {
+        for (RaftServer s : servers) {
+            s.close();
+        }
+        servers.clear();
+    }
+
+    private void startOnFreePorts(int nodes, Path dir, boolean fsync, Map<String, String> settings) throws Exception {
         Map<String, ServerConfig.Peer> peers = new LinkedHashMap<>();
         for (int i = 1; i <= nodes; i++) {
-            peers.put("n" + i, new ServerConfig.Peer("127.0.0.1", Ports.free(), Ports.free()));
+            peers.put("n" + i, new ServerConfig.Peer("127.0.0.1", ports.getAsInt(), ports.getAsInt()));
         }
         List<RaftPeer> raftPeers = new ArrayList<>();
         peers.forEach((id, p) -> raftPeers.add(
@@ -192,8 +245,6 @@ final class RatisEngine implements Engine {
 
     @Override
     public void close() throws IOException {
-        for (RaftServer s : servers) {
-            s.close();
-        }
+        closeStarted();
     }
 }

@@ -7,11 +7,15 @@ import io.holdfast.ErrorCode;
 import io.holdfast.model.Command;
 import io.holdfast.model.Reply;
 import io.holdfast.server.raft.EntryCodec;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -38,6 +42,22 @@ class EngineContractTest {
             assertThat(engine.durable()).as("fsync before acknowledging").isTrue();
             Floor.Result r = Floor.measureAndCheck(engine, 2, new byte[64], Duration.ofMillis(400));
             assertThat(r.cpuByGroup()).containsKey("submitting threads");
+        }
+    }
+
+    @Test
+    void aPortTakenBeforeRatisBindsItIsAStartOnFreshPortsNotTheEndOfTheJvm(@TempDir Path dir) throws Exception {
+        try (ServerSocket taken = new ServerSocket(0)) {
+            AtomicInteger asked = new AtomicInteger();
+            IntSupplier ports = () -> asked.getAndIncrement() == 0 ? taken.getLocalPort() : Ports.free();
+            try (Engine engine = new RatisEngine("ratis-grpc", ports)) {
+                engine.start(1, dir, true, Map.of());
+                assertThat(asked.get())
+                        .as("ports asked: a first start, then a second")
+                        .isEqualTo(4);
+                assertThat(engine.write(new byte[] {7}).get(10, TimeUnit.SECONDS))
+                        .containsExactly(7);
+            }
         }
     }
 
