@@ -140,7 +140,7 @@ public final class HoldfastServer implements AutoCloseable {
         server.serveHttp();
         server.addEndpoint(LostMajority.start(parts.gateway(), parts.ticker()));
         server.addEndpoint(DeadLeaderWatch.start(parts.gateway(), parts.ticker()));
-        LeaderRehearsal.startIfClustered(config, parts.ticker(), parts::leads).ifPresent(server::addEndpoint);
+        LeaderRehearsal.startIfClustered(config, ticker, parts::leadership).ifPresent(server::addEndpoint);
         if (reportsVersion) {
             server.reportVersion(members.group());
         }

@@ -1,47 +1,23 @@
 package io.holdfast.server.leadership;
 
-import io.holdfast.LockMode;
 import io.holdfast.Ticker;
-import io.holdfast.core.CommandCodec;
 import io.holdfast.internal.Causes;
 import io.holdfast.internal.DaemonThreads;
-import io.holdfast.model.Command;
-import io.holdfast.model.Reply;
-import io.holdfast.server.config.RaftSettings;
 import io.holdfast.server.config.ServerConfig;
-import io.holdfast.server.raft.EntryCodec;
 import io.holdfast.server.raft.LockStateMachine;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Stream;
-import org.apache.ratis.protocol.RaftGroup;
-import org.apache.ratis.protocol.RaftGroupId;
-import org.apache.ratis.protocol.RaftPeer;
-import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.server.RaftServer;
-import org.apache.ratis.server.storage.RaftStorage;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * When turned on (below), a member of a cluster runs the leader's paths once, {@value
- * #START_DELAY_MILLIS} ms after it starts and unless it leads by then, so that they are compiled
- * before it is elected: it leads a throwaway Raft group of two servers inside its own JVM, on
+ * #START_DELAY_MILLIS} ms after it starts, once one leader has held for {@value #STEADY_MILLIS} ms
+ * ({@link SteadyLeader}) and unless it leads by then, so that they are compiled before it is
+ * elected: it leads a throwaway Raft group of two servers inside its own JVM, on
  * loopback, and writes to it what a lock client writes (a session, then acquire, release and a
  * linearizable read, from a few clients at once) through a {@link RaftGateway}, as the node's own
  * service does.
@@ -54,12 +30,14 @@ import org.slf4j.LoggerFactory;
  * rehearsal and the killed leader left down, the new leader served W1 at 70 to 90 % of its rate in
  * the third second after the kill, against a third without it (docs/benchmarks.md, 2026-12-03).
  *
- * <p><b>Guarantees.</b> The rehearsal never touches the node's replicated state: its group has a
- * random id, two servers of its own with a {@link LockStateMachine} each over a fresh table, its log
- * in memory and its small metadata in a temporary directory that it deletes, and only loopback
- * ports; nothing of the node's Raft server, data directory or client port is used. It runs on a
+ * <p><b>Guarantees.</b> The rehearsal never touches the node's replicated state ({@link
+ * RehearsalGroup}: a group of a random id, two servers of its own with a {@link LockStateMachine}
+ * each over a fresh table, a temporary directory that it deletes, only loopback ports). It runs on a
  * daemon thread of its own, at most once per start, and gives up at the first failure (logged on one
- * line); a failure costs the node nothing but the compiled code it would have brought.
+ * line); a failure costs the node nothing but the compiled code it would have brought. It gives the
+ * CPU back to a failover: when the leadership changes while it runs, it stops between two writes,
+ * and begins again once one leader has held for {@value #STEADY_MILLIS} ms (at most {@value
+ * #ATTEMPTS} times).
  *
  * <p><b>Does not</b> make a fresh JVM fast: it costs CPU while it runs (a few seconds of one core),
  * and runs only in a cluster of more than one member, where another member may lead first. It does
@@ -78,30 +56,63 @@ public final class LeaderRehearsal implements AutoCloseable {
     public static final String PROPERTY = "holdfast.leaderRehearsal";
     /** Acquire-release pairs written when {@link #PROPERTY} is {@code on}. */
     static final int DEFAULT_PAIRS = 4_000;
-    /** Clients writing at once: the leader's appenders then batch, as under a real load. */
-    static final int CLIENTS = 4;
     /** How long after the node's start the rehearsal begins. */
     static final long START_DELAY_MILLIS = 15_000;
-    /** The longest wait for the throwaway group's first leader, and for any one request. */
-    private static final long WAIT_MILLIS = 10_000;
+    /** How long one leader must have held, in one term, before a rehearsal (re)starts. */
+    static final long STEADY_MILLIS = 5_000;
+    /** Rehearsals begun, each stopped by a change of leadership but the last. */
+    static final int ATTEMPTS = 3;
 
     private final Thread thread;
     private volatile boolean stopped;
+    /** Rehearsals begun so far, and whether one runs now: for tests. */
+    private volatile int attempts;
 
-    private LeaderRehearsal(ServerConfig config, int pairs, Ticker ticker, BooleanSupplier leads) {
+    private volatile boolean running;
+
+    private LeaderRehearsal(ServerConfig config, int pairs, Ticker ticker, Supplier<String> leadership) {
+        SteadyLeader steady = new SteadyLeader(leadership, ticker, STEADY_MILLIS);
+        long startedAt = ticker.nanos();
         this.thread = DaemonThreads.named("holdfast-leader-rehearsal").newThread(() -> {
             try {
-                if (!waitOut(ticker, START_DELAY_MILLIS) || leads.getAsBoolean()) {
-                    return; // stopped meanwhile, or leads already: its own clients run the leader's paths
+                if (!waitOut(ticker, startedAt + TimeUnit.MILLISECONDS.toNanos(START_DELAY_MILLIS))) {
+                    return;
                 }
-                Outcome done = run(config, pairs, ticker, () -> stopped);
-                LOG.info(
-                        "Node {} rehearsed the leader's paths on a throwaway group: {} lock pairs and {} reads"
-                                + " in {} ms",
-                        config.nodeId(),
-                        done.pairs(),
-                        done.reads(),
-                        done.millis());
+                for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+                    if (!waitFor(steady::look) || steady.seen().startsWith(config.nodeId() + "@")) {
+                        return; // stopped meanwhile, or leads: its own clients run the leader's paths
+                    }
+                    attempts++;
+                    running = true;
+                    RehearsalGroup.Outcome done;
+                    try {
+                        done = RehearsalGroup.run(config, pairs, ticker, () -> stopped || steady.disturbed());
+                    } finally {
+                        running = false;
+                    }
+                    if (stopped) {
+                        return;
+                    }
+                    if (!steady.disturbed()) {
+                        LOG.info(
+                                "Node {} rehearsed the leader's paths on a throwaway group: {} lock pairs and {}"
+                                        + " reads in {} ms",
+                                config.nodeId(),
+                                done.pairs(),
+                                done.reads(),
+                                done.millis());
+                        return;
+                    }
+                    LOG.info(
+                            "Node {} stopped rehearsing the leader's paths after {} lock pairs: the leadership {}"
+                                    + " changed, and a failover's CPU is not the rehearsal's ({})",
+                            config.nodeId(),
+                            done.pairs(),
+                            steady.seen(),
+                            attempt < ATTEMPTS
+                                    ? "it begins again once one leader has held for " + STEADY_MILLIS + " ms"
+                                    : "it gives up after " + ATTEMPTS + " attempts");
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (Exception | LinkageError e) {
@@ -118,27 +129,39 @@ public final class LeaderRehearsal implements AutoCloseable {
 
     /**
      * Starts the rehearsal for the node of {@code config} when it is one of several members and
-     * {@value #PROPERTY} turns it on; empty otherwise.
+     * {@value #PROPERTY} turns it on; empty otherwise. {@code leadership} reads the leader this node
+     * knows of and its term as {@code leader@term}, null while it knows none; a node that leads
+     * itself once its leader is steady does not rehearse (its own clients run the leader's paths).
      */
     public static Optional<LeaderRehearsal> startIfClustered(
-            ServerConfig config, Ticker ticker, BooleanSupplier leads) {
+            ServerConfig config, Ticker ticker, Supplier<String> leadership) {
         int pairs = pairs(System.getProperty(PROPERTY), config.nodeId());
         if (config.peers().size() < 2 || pairs == 0) {
             return Optional.empty();
         }
-        LeaderRehearsal rehearsal = new LeaderRehearsal(config, pairs, ticker, leads);
+        LeaderRehearsal rehearsal = new LeaderRehearsal(config, pairs, ticker, leadership);
         rehearsal.thread.start();
         return Optional.of(rehearsal);
     }
 
     /**
-     * Waits {@code millis} on {@code ticker} unless stopped first: false when stopped. The wait keeps
+     * Waits until {@code ticker} reads {@code until} unless stopped first: false when stopped. The wait keeps
      * the rehearsal's CPU out of the node's own start (its first election, catching up, a restarted
      * member's first seconds, which may be a failover's on a machine it shares).
      */
-    private boolean waitOut(Ticker ticker, long millis) throws InterruptedException {
-        long until = ticker.nanos() + TimeUnit.MILLISECONDS.toNanos(millis);
+    private boolean waitOut(Ticker ticker, long until) throws InterruptedException {
         while (!stopped && ticker.nanos() < until) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+        }
+        return !stopped;
+    }
+
+    /** Waits until {@code ready} says yes, asking every 50 ms, unless stopped first: false when stopped. */
+    private boolean waitFor(BooleanSupplier ready) throws InterruptedException {
+        while (!stopped && !ready.getAsBoolean()) {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
             if (Thread.interrupted()) {
                 throw new InterruptedException();
@@ -171,186 +194,14 @@ public final class LeaderRehearsal implements AutoCloseable {
         return 0;
     }
 
-    /** What a rehearsal wrote, and how long it took from its start to its last reply. */
-    public record Outcome(long pairs, long reads, long millis) {}
-
-    /**
-     * Runs one rehearsal of {@code pairs} acquire-release pairs on this thread and removes what it
-     * made; stops early (with what was written) once {@code stop} says so.
-     *
-     * @throws IOException when the throwaway group cannot be set up or a request fails
-     */
-    static Outcome run(ServerConfig config, int pairs, Ticker ticker, BooleanSupplier stop)
-            throws IOException, InterruptedException {
-        long start = ticker.nanos();
-        Path dir = Files.createTempDirectory("holdfast-rehearsal-");
-        List<RaftServer> servers = new ArrayList<>();
-        try {
-            RaftGroup group = group();
-            for (RaftPeer peer : group.getPeers()) {
-                LockStateMachine machine = LockStateMachine.throwaway();
-                int port = Integer.parseInt(
-                        peer.getAddress().substring(peer.getAddress().lastIndexOf(':') + 1));
-                RaftServer server = RaftServer.newBuilder()
-                        .setServerId(peer.getId())
-                        .setGroup(group)
-                        .setStateMachine(machine)
-                        .setProperties(RaftSettings.rehearsalProperties(
-                                config, dir.resolve(peer.getId().toString()), port))
-                        .setParameters(RaftSettings.rehearsalParameters(config, machine.commitWakeups()))
-                        .setOption(RaftStorage.StartupOption.FORMAT)
-                        .build();
-                servers.add(server);
-                server.start();
-            }
-            RaftServer leader = awaitLeader(servers, group.getGroupId(), ticker, stop);
-            RaftGateway gateway = new RaftGateway(
-                    leader,
-                    group.getGroupId(),
-                    leader.getId(),
-                    Map.of(),
-                    () -> true,
-                    new LeaseRefusals("rehearsal-" + config.nodeId(), ticker));
-            AtomicLong done = new AtomicLong();
-            AtomicLong reads = new AtomicLong();
-            List<Thread> clients = new ArrayList<>();
-            List<Exception> failures = java.util.Collections.synchronizedList(new ArrayList<>());
-            for (int c = 0; c < CLIENTS; c++) {
-                int client = c;
-                Thread t = DaemonThreads.named("holdfast-leader-rehearsal-" + c).newThread(() -> {
-                    try {
-                        new Client(gateway, client).run(pairs, done, reads, stop);
-                    } catch (Exception e) {
-                        failures.add(e);
-                    }
-                });
-                clients.add(t);
-                t.start();
-            }
-            for (Thread t : clients) {
-                t.join();
-            }
-            if (!failures.isEmpty() && !stop.getAsBoolean()) {
-                throw new IOException(
-                        "a rehearsal write failed: " + Causes.rootMessage(failures.get(0)), failures.get(0));
-            }
-            return new Outcome(done.get(), reads.get(), TimeUnit.NANOSECONDS.toMillis(ticker.nanos() - start));
-        } finally {
-            for (RaftServer server : servers) {
-                try {
-                    server.close();
-                } catch (IOException | RuntimeException e) {
-                    LOG.debug("closing a rehearsal server: {}", Causes.rootMessage(e));
-                }
-            }
-            delete(dir);
-        }
+    /** Rehearsals begun so far (a test's view). */
+    int attempts() {
+        return attempts;
     }
 
-    /** Two peers on free loopback ports, in a group of a random id. */
-    private static RaftGroup group() throws IOException {
-        List<RaftPeer> peers = new ArrayList<>();
-        for (int i = 0; i < 2; i++) {
-            int port;
-            try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                port = socket.getLocalPort();
-            }
-            peers.add(RaftPeer.newBuilder()
-                    .setId(RaftPeerId.valueOf(RaftSettings.REHEARSAL_PEER_PREFIX + i))
-                    .setAddress("127.0.0.1:" + port)
-                    .build());
-        }
-        return RaftGroup.valueOf(RaftGroupId.randomId(), peers);
-    }
-
-    private static RaftServer awaitLeader(
-            List<RaftServer> servers, RaftGroupId group, Ticker ticker, BooleanSupplier stop)
-            throws IOException, InterruptedException {
-        long deadline = ticker.nanos() + TimeUnit.MILLISECONDS.toNanos(WAIT_MILLIS);
-        while (ticker.nanos() < deadline && !stop.getAsBoolean()) {
-            for (RaftServer server : servers) {
-                if (server.getDivision(group).getInfo().isLeaderReady()) {
-                    return server;
-                }
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
-            if (Thread.interrupted()) {
-                throw new InterruptedException();
-            }
-        }
-        throw new IOException("the throwaway group elected no leader within " + WAIT_MILLIS + " ms");
-    }
-
-    /** One client: a session of its own, then acquire, release and a read, until the pairs are written. */
-    private static final class Client {
-        private final RaftGateway gateway;
-        private final String session;
-        private final String lock;
-        private long seq;
-        private long time;
-
-        Client(RaftGateway gateway, int n) {
-            this.gateway = gateway;
-            this.session = "rehearsal-session-" + n;
-            this.lock = "rehearsal/lock-" + n;
-        }
-
-        void run(int pairs, AtomicLong done, AtomicLong reads, BooleanSupplier stop)
-                throws IOException, InterruptedException {
-            write(new Command.OpenSession(session, "rehearsal", 60_000, 0));
-            while (!stop.getAsBoolean() && claim(done, pairs)) {
-                Reply granted = write(new Command.Acquire(invocation(), lock, LockMode.EXCLUSIVE, 1, 1, 1, 0, 0));
-                if (!(granted instanceof Reply.Granted g)) {
-                    throw new IOException("the rehearsal's acquire was answered " + granted);
-                }
-                write(new Command.Release(invocation(), lock, g.token()));
-                await(gateway.afterBarrier(() -> Boolean.TRUE));
-                reads.incrementAndGet();
-            }
-        }
-
-        /** Takes one of the {@code pairs} for this client; false once all are taken. */
-        private static boolean claim(AtomicLong done, int pairs) {
-            return done.getAndUpdate(n -> n < pairs ? n + 1 : n) < pairs;
-        }
-
-        private Command.Invocation invocation() {
-            seq++;
-            return new Command.Invocation(session, seq, seq);
-        }
-
-        private Reply write(Command command) throws IOException, InterruptedException {
-            time++; // the entries' time: a counter, as nothing here expires
-            byte[] entry = EntryCodec.encodeCommands(List.of(CommandCodec.encode(time, command)));
-            byte[] reply = await(gateway.write(entry)).getMessage().getContent().toByteArray();
-            return EntryCodec.decodeReplies(reply, 1).get(0);
-        }
-
-        private static <T> T await(java.util.concurrent.CompletableFuture<T> future)
-                throws IOException, InterruptedException {
-            try {
-                return future.get(WAIT_MILLIS, TimeUnit.MILLISECONDS);
-            } catch (ExecutionException e) {
-                throw new IOException(Causes.rootMessage(e), e.getCause());
-            } catch (TimeoutException e) {
-                future.cancel(false);
-                throw new IOException("a rehearsal request took more than " + WAIT_MILLIS + " ms", e);
-            }
-        }
-    }
-
-    private static void delete(Path dir) {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (IOException | UncheckedIOException e) {
-            LOG.warn("could not remove the leader rehearsal's directory {}: {}", dir, Causes.rootMessage(e));
-        }
+    /** Whether a rehearsal runs now (a test's view). */
+    boolean running() {
+        return running;
     }
 
     /** Stops a rehearsal under way (its servers closed, its directory removed) and waits for it, 5 s at most. */

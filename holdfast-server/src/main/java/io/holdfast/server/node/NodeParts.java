@@ -383,6 +383,12 @@ public final class NodeParts implements AutoCloseable {
         }
     }
 
+    /** The leader this node knows of and its term, as {@code leader@term}; null while it knows none. */
+    public String leadership() {
+        String leader = leaderId();
+        return leader == null ? null : leader + "@" + gateway.term();
+    }
+
     /** The leader's HTTP address ({@code host:port}) as the members reported it, or null. */
     public String leaderHttpAddress() {
         return VersionReport.leaderHttpAddress(raft, RaftSettings.GROUP_ID, machine);

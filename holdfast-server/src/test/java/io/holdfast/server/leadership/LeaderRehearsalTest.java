@@ -1,9 +1,11 @@
 package io.holdfast.server.leadership;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.holdfast.Ticker;
 import io.holdfast.server.config.ServerConfig;
+import io.holdfast.testkit.FakeTicker;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +13,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -41,7 +44,7 @@ class LeaderRehearsalTest {
         Path dataDir = dir.resolve("data");
         Set<Path> before = rehearsalDirs();
 
-        LeaderRehearsal.Outcome done = LeaderRehearsal.run(member(dataDir), 300, Ticker.system(), () -> false);
+        RehearsalGroup.Outcome done = RehearsalGroup.run(member(dataDir), 300, Ticker.system(), () -> false);
 
         // Every pair granted (the acquire's reply was a grant) and released, and a read after each.
         assertThat(done.pairs()).isEqualTo(300);
@@ -56,11 +59,62 @@ class LeaderRehearsalTest {
         Set<Path> before = rehearsalDirs();
         long[] asked = {0};
 
-        LeaderRehearsal.Outcome done =
-                LeaderRehearsal.run(member(dir.resolve("data")), 1_000_000, Ticker.system(), () -> asked[0]++ > 200);
+        RehearsalGroup.Outcome done =
+                RehearsalGroup.run(member(dir.resolve("data")), 1_000_000, Ticker.system(), () -> asked[0]++ > 200);
 
         assertThat(done.pairs()).isLessThan(1_000_000);
         assertThat(rehearsalDirs()).isEqualTo(before);
+    }
+
+    @Test
+    void waitsForASteadyLeaderAndGivesTheCpuBackToAFailover() throws Exception {
+        FakeTicker ticker = new FakeTicker();
+        AtomicReference<String> leadership = new AtomicReference<>("n2@3");
+        System.setProperty(LeaderRehearsal.PROPERTY, "1000000");
+        LeaderRehearsal rehearsal;
+        try {
+            rehearsal = LeaderRehearsal.startIfClustered(member(dir.resolve("data")), ticker, leadership::get)
+                    .orElseThrow();
+        } finally {
+            System.clearProperty(LeaderRehearsal.PROPERTY);
+        }
+        try (rehearsal) {
+            ticker.advance(Duration.ofMillis(LeaderRehearsal.START_DELAY_MILLIS));
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> rehearsal.attempts() == 0);
+            ticker.advance(Duration.ofMillis(LeaderRehearsal.STEADY_MILLIS));
+            await().atMost(Duration.ofSeconds(10)).until(() -> rehearsal.attempts() == 1);
+
+            // The leader dies while it rehearses: it stops, and waits while no leader is known.
+            leadership.set(null);
+            await().atMost(Duration.ofSeconds(10)).until(() -> !rehearsal.running());
+            ticker.advance(Duration.ofSeconds(30));
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> rehearsal.attempts() == 1);
+
+            // A new leader holds for the steady time: it begins again.
+            leadership.set("n3@4");
+            await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> rehearsal.attempts() == 1);
+            ticker.advance(Duration.ofMillis(LeaderRehearsal.STEADY_MILLIS));
+            await().atMost(Duration.ofSeconds(10)).until(() -> rehearsal.attempts() == 2 && rehearsal.running());
+        }
+    }
+
+    @Test
+    void aNodeThatLeadsDoesNotRehearse() throws Exception {
+        FakeTicker ticker = new FakeTicker();
+        System.setProperty(LeaderRehearsal.PROPERTY, "on");
+        LeaderRehearsal rehearsal;
+        try {
+            rehearsal = LeaderRehearsal.startIfClustered(member(dir.resolve("data")), ticker, () -> "n1@2")
+                    .orElseThrow();
+        } finally {
+            System.clearProperty(LeaderRehearsal.PROPERTY);
+        }
+        try (rehearsal) {
+            ticker.advance(Duration.ofMillis(LeaderRehearsal.START_DELAY_MILLIS));
+            await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> true);
+            ticker.advance(Duration.ofMillis(LeaderRehearsal.STEADY_MILLIS));
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> rehearsal.attempts() == 0);
+        }
     }
 
     @Test
@@ -75,7 +129,7 @@ class LeaderRehearsalTest {
 
         Map<String, ServerConfig.Peer> one = Map.of("n1", new ServerConfig.Peer("127.0.0.1", 1, 2));
         ServerConfig alone = new ServerConfig("n1", one, dir, "127.0.0.1", 2, -1, true, Duration.ofMillis(1000));
-        assertThat(LeaderRehearsal.startIfClustered(alone, Ticker.system(), () -> false))
+        assertThat(LeaderRehearsal.startIfClustered(alone, Ticker.system(), () -> "n1@1"))
                 .isEmpty();
     }
 }

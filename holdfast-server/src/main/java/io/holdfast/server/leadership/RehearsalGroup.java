@@ -1,0 +1,254 @@
+package io.holdfast.server.leadership;
+
+import io.holdfast.LockMode;
+import io.holdfast.Ticker;
+import io.holdfast.core.CommandCodec;
+import io.holdfast.internal.Causes;
+import io.holdfast.internal.DaemonThreads;
+import io.holdfast.model.Command;
+import io.holdfast.model.Reply;
+import io.holdfast.server.config.RaftSettings;
+import io.holdfast.server.config.ServerConfig;
+import io.holdfast.server.raft.EntryCodec;
+import io.holdfast.server.raft.LockStateMachine;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One rehearsal of the leader's paths ({@link LeaderRehearsal}): a throwaway Raft group of two
+ * servers inside this JVM, on loopback, led by one of them, to which a few clients write what a lock
+ * client writes (a session, then acquire, release and a linearizable read) through a {@link
+ * RaftGateway}, as the node's own service does.
+ *
+ * <p><b>Guarantees.</b> Nothing of the node's Raft server, data directory or client port is used:
+ * the group has a random id, a {@link LockStateMachine} per server over a fresh table, its log in
+ * memory and its small metadata in a temporary directory that {@link #run} deletes, whatever its
+ * outcome. A stop asked for between two writes (or while the group elects its leader) ends it with
+ * what was written.
+ *
+ * <p><b>Failure story.</b> Its two ports come from {@code ServerSocket(0)}: if another process takes
+ * one between that check and Ratis's bind, Ratis's gRPC server calls its {@code ExitUtils.terminate},
+ * which ends the node's JVM. That is why the rehearsal stays off unless asked for.
+ */
+final class RehearsalGroup {
+    private static final Logger LOG = LoggerFactory.getLogger(RehearsalGroup.class);
+
+    /** Clients writing at once: the leader's appenders then batch, as under a real load. */
+    static final int CLIENTS = 4;
+    /** The longest wait for the throwaway group's first leader, and for any one request. */
+    private static final long WAIT_MILLIS = 10_000;
+
+    private RehearsalGroup() {}
+
+    /** What a rehearsal wrote, and how long it took from its start to its last reply. */
+    public record Outcome(long pairs, long reads, long millis) {}
+
+    /**
+     * Runs one rehearsal of {@code pairs} acquire-release pairs on this thread and removes what it
+     * made; stops early (with what was written) once {@code stop} says so.
+     *
+     * @throws IOException when the throwaway group cannot be set up or a request fails
+     */
+    static Outcome run(ServerConfig config, int pairs, Ticker ticker, BooleanSupplier stop)
+            throws IOException, InterruptedException {
+        long start = ticker.nanos();
+        Path dir = Files.createTempDirectory("holdfast-rehearsal-");
+        List<RaftServer> servers = new ArrayList<>();
+        try {
+            RaftGroup group = group();
+            for (RaftPeer peer : group.getPeers()) {
+                LockStateMachine machine = LockStateMachine.throwaway();
+                int port = Integer.parseInt(
+                        peer.getAddress().substring(peer.getAddress().lastIndexOf(':') + 1));
+                RaftServer server = RaftServer.newBuilder()
+                        .setServerId(peer.getId())
+                        .setGroup(group)
+                        .setStateMachine(machine)
+                        .setProperties(RaftSettings.rehearsalProperties(
+                                config, dir.resolve(peer.getId().toString()), port))
+                        .setParameters(RaftSettings.rehearsalParameters(config, machine.commitWakeups()))
+                        .setOption(RaftStorage.StartupOption.FORMAT)
+                        .build();
+                servers.add(server);
+                server.start();
+            }
+            RaftServer leader = awaitLeader(servers, group.getGroupId(), ticker, stop);
+            if (leader == null) {
+                return new Outcome(0, 0, TimeUnit.NANOSECONDS.toMillis(ticker.nanos() - start));
+            }
+            RaftGateway gateway = new RaftGateway(
+                    leader,
+                    group.getGroupId(),
+                    leader.getId(),
+                    Map.of(),
+                    () -> true,
+                    new LeaseRefusals("rehearsal-" + config.nodeId(), ticker));
+            AtomicLong done = new AtomicLong();
+            AtomicLong reads = new AtomicLong();
+            List<Thread> clients = new ArrayList<>();
+            List<Exception> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+            for (int c = 0; c < CLIENTS; c++) {
+                int client = c;
+                Thread t = DaemonThreads.named("holdfast-leader-rehearsal-" + c).newThread(() -> {
+                    try {
+                        new Client(gateway, client).run(pairs, done, reads, stop);
+                    } catch (Exception e) {
+                        failures.add(e);
+                    }
+                });
+                clients.add(t);
+                t.start();
+            }
+            for (Thread t : clients) {
+                t.join();
+            }
+            if (!failures.isEmpty() && !stop.getAsBoolean()) {
+                throw new IOException(
+                        "a rehearsal write failed: " + Causes.rootMessage(failures.get(0)), failures.get(0));
+            }
+            return new Outcome(done.get(), reads.get(), TimeUnit.NANOSECONDS.toMillis(ticker.nanos() - start));
+        } finally {
+            for (RaftServer server : servers) {
+                try {
+                    server.close();
+                } catch (IOException | RuntimeException e) {
+                    LOG.debug("closing a rehearsal server: {}", Causes.rootMessage(e));
+                }
+            }
+            delete(dir);
+        }
+    }
+
+    /** Two peers on free loopback ports, in a group of a random id. */
+    private static RaftGroup group() throws IOException {
+        List<RaftPeer> peers = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            int port;
+            try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                port = socket.getLocalPort();
+            }
+            peers.add(RaftPeer.newBuilder()
+                    .setId(RaftPeerId.valueOf(RaftSettings.REHEARSAL_PEER_PREFIX + i))
+                    .setAddress("127.0.0.1:" + port)
+                    .build());
+        }
+        return RaftGroup.valueOf(RaftGroupId.randomId(), peers);
+    }
+
+    /** The throwaway group's leader once ready; null when stopped first. */
+    private static RaftServer awaitLeader(
+            List<RaftServer> servers, RaftGroupId group, Ticker ticker, BooleanSupplier stop)
+            throws IOException, InterruptedException {
+        long deadline = ticker.nanos() + TimeUnit.MILLISECONDS.toNanos(WAIT_MILLIS);
+        while (ticker.nanos() < deadline && !stop.getAsBoolean()) {
+            for (RaftServer server : servers) {
+                if (server.getDivision(group).getInfo().isLeaderReady()) {
+                    return server;
+                }
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+        }
+        if (stop.getAsBoolean()) {
+            return null;
+        }
+        throw new IOException("the throwaway group elected no leader within " + WAIT_MILLIS + " ms");
+    }
+
+    /** One client: a session of its own, then acquire, release and a read, until the pairs are written. */
+    private static final class Client {
+        private final RaftGateway gateway;
+        private final String session;
+        private final String lock;
+        private long seq;
+        private long time;
+
+        Client(RaftGateway gateway, int n) {
+            this.gateway = gateway;
+            this.session = "rehearsal-session-" + n;
+            this.lock = "rehearsal/lock-" + n;
+        }
+
+        void run(int pairs, AtomicLong done, AtomicLong reads, BooleanSupplier stop)
+                throws IOException, InterruptedException {
+            write(new Command.OpenSession(session, "rehearsal", 60_000, 0));
+            while (!stop.getAsBoolean() && claim(done, pairs)) {
+                Reply granted = write(new Command.Acquire(invocation(), lock, LockMode.EXCLUSIVE, 1, 1, 1, 0, 0));
+                if (!(granted instanceof Reply.Granted g)) {
+                    throw new IOException("the rehearsal's acquire was answered " + granted);
+                }
+                write(new Command.Release(invocation(), lock, g.token()));
+                await(gateway.afterBarrier(() -> Boolean.TRUE));
+                reads.incrementAndGet();
+            }
+        }
+
+        /** Takes one of the {@code pairs} for this client; false once all are taken. */
+        private static boolean claim(AtomicLong done, int pairs) {
+            return done.getAndUpdate(n -> n < pairs ? n + 1 : n) < pairs;
+        }
+
+        private Command.Invocation invocation() {
+            seq++;
+            return new Command.Invocation(session, seq, seq);
+        }
+
+        private Reply write(Command command) throws IOException, InterruptedException {
+            time++; // the entries' time: a counter, as nothing here expires
+            byte[] entry = EntryCodec.encodeCommands(List.of(CommandCodec.encode(time, command)));
+            byte[] reply = await(gateway.write(entry)).getMessage().getContent().toByteArray();
+            return EntryCodec.decodeReplies(reply, 1).get(0);
+        }
+
+        private static <T> T await(java.util.concurrent.CompletableFuture<T> future)
+                throws IOException, InterruptedException {
+            try {
+                return future.get(WAIT_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                throw new IOException(Causes.rootMessage(e), e.getCause());
+            } catch (TimeoutException e) {
+                future.cancel(false);
+                throw new IOException("a rehearsal request took more than " + WAIT_MILLIS + " ms", e);
+            }
+        }
+    }
+
+    private static void delete(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            LOG.warn("could not remove the leader rehearsal's directory {}: {}", dir, Causes.rootMessage(e));
+        }
+    }
+}
