@@ -171,6 +171,15 @@ public final class PopulationCommand implements Callable<Integer>, CliCommand {
     Duration restartKilledAfter;
 
     @Option(
+            names = "--kill-after-restart",
+            paramLabel = "DURATION",
+            converter = DurationConverter.class,
+            description = "How long after the follower's restart (once it has caught up) the leader is SIGKILLed:"
+                    + " a member restarted just before a leader's death is still compiling its code when the dead"
+                    + " leader's clients reach it (default: the session TTL).")
+    Duration killAfterRestart;
+
+    @Option(
             names = "--target",
             paramLabel = "holdfast|zookeeper",
             defaultValue = "holdfast",
@@ -288,6 +297,7 @@ public final class PopulationCommand implements Callable<Integer>, CliCommand {
                 openRate,
                 failoverWindow,
                 restartKilledAfter,
+                killAfterRestart == null ? sessionTtl : killAfterRestart,
                 target,
                 zookeeperClasspath);
         PrintWriter out = spec.commandLine().getOut();

@@ -73,6 +73,7 @@ public final class PopulationBench {
             double openRate,
             Duration failoverWindow,
             Duration restartKilledAfter,
+            Duration killAfterRestart,
             Target target,
             String zookeeperClasspath) {}
 
@@ -315,10 +316,10 @@ public final class PopulationBench {
         long expiredByRestart = expiredSteady;
         if (settings.disruptions() && expiredSteady == 0) {
             restart = Long.toString(restartFollower(nodes));
-            // The kill a TTL after the restart, not at once: a member whose JVM started 2 s before the kill served
+            // The kill a while after the restart, not at once: a member whose JVM started 2 s before the kill served
             // the dead leader's connections 0.6 to 1.7 s later than a member that had run all along (five
-            // 20,000-session runs, 2026-12-02): the kill's figures were the restart's.
-            Thread.sleep(settings.sessionTtl().toMillis());
+            // 20,000-session runs, 2026-12-02): the kill's figures were the restart's. By default a TTL.
+            Thread.sleep(settings.killAfterRestart().toMillis());
             expiredByRestart = Tally.sum(crowd.tallies()).expired();
             // The leader's kill only on a whole population: what it costs is then its own.
             Optional<Failover> f = expiredByRestart > 0 ? Optional.empty() : failover(nodes, probe, crowd);

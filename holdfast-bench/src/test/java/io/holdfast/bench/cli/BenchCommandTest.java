@@ -263,6 +263,14 @@ class BenchCommandTest {
         assertThat(bench("population", "--target", "zookeeper", "--steps", "sessions=10,locks=5"))
                 .isEqualTo(ExitCodes.USAGE);
         assertThat(err.toString()).contains("--target zookeeper takes sessions steps only");
+
+        err.getBuffer().setLength(0);
+        assertThat(bench("population", "--kill-after-restart", "-5s")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
+                .startsWith("holdfast bench population: Invalid value for option '--kill-after-restart': '-5s' is not"
+                        + " a duration");
     }
 
     /** Which steps pass a quota the servers hold without access rules, and so need TLS and rules. */
