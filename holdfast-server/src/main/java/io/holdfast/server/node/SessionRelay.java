@@ -1,4 +1,4 @@
-// Ceiling 460 lines, one idea: a member's relay of its clients' heartbeats to the leader, and when it fails them.
+// Ceiling 465 lines, one idea: a member's relay of its clients' heartbeats to the leader, and when it fails them.
 package io.holdfast.server.node;
 
 import io.holdfast.Ticker;
@@ -91,6 +91,8 @@ public final class SessionRelay implements AutoCloseable {
     private final RelayOutage outage;
     /** When the round in flight left (valid while {@link #inFlight} is not null). */
     private long inFlightSinceNanos;
+
+    private final RelayBacklog backlog = new RelayBacklog(); // drained round after round; sender only
     /** When heartbeats failed by their hold were last logged (at most once a second); timer thread only. */
     private long lateLoggedNanos = Long.MIN_VALUE / 2;
 
@@ -369,6 +371,7 @@ public final class SessionRelay implements AutoCloseable {
                 h.answer.complete(verdicts.get(i));
             }
         }
+        backlog.answered(nodeId, ids.size(), sentNanos, now, following != null);
         if (following != null) {
             dispatch(following, now);
         }
