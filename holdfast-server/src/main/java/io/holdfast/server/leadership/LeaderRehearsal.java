@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * elected: it leads a throwaway Raft group of two servers inside its own JVM, on
  * loopback, and writes to it what a lock client writes (a session, then acquire, release and a
  * linearizable read, from a few clients at once) through a {@link RaftGateway}, as the node's own
- * service does.
+ * service does; then it answers rounds of relayed heartbeats on that leader's table ({@link
+ * HeartbeatVerdicts}, with {@link LeaderDuties} of its own), as a leader answers its members.
  *
  * <p><b>Why.</b> A follower never runs Ratis's leader (its leader state, its log appenders and their
  * gRPC streams) nor the node's side of the gateway, and the JIT compiles code only once it runs.
@@ -95,11 +96,12 @@ public final class LeaderRehearsal implements AutoCloseable {
                     }
                     if (!steady.disturbed()) {
                         LOG.info(
-                                "Node {} rehearsed the leader's paths on a throwaway group: {} lock pairs and {}"
-                                        + " reads in {} ms",
+                                "Node {} rehearsed the leader's paths on a throwaway group: {} lock pairs, {}"
+                                        + " reads and {} relayed rounds of heartbeats in {} ms",
                                 config.nodeId(),
                                 done.pairs(),
                                 done.reads(),
+                                done.rounds(),
                                 done.millis());
                         return;
                     }

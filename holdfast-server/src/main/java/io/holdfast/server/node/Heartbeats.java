@@ -2,12 +2,13 @@ package io.holdfast.server.node;
 
 import io.holdfast.UnavailableException;
 import io.holdfast.model.NotLeaderException;
-import io.holdfast.server.leadership.LeaderDuties;
+import io.holdfast.server.leadership.HeartbeatVerdicts;
 import io.holdfast.server.leadership.LeaseRefusals;
 import io.holdfast.server.raft.TableQuery.TouchSessions.Verdict;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The leader's verdict on heartbeats: one that a client sent to it, or a round that a member
@@ -28,7 +29,17 @@ import java.util.Optional;
  * expire the sessions and hand their locks on while the clients still count them held.
  */
 public final class Heartbeats {
+    private static final Logger LOG = LoggerFactory.getLogger(Heartbeats.class);
+    /** A relayed round answered slower than this is logged (one line a second at most). */
+    static final long SLOW_ROUND_MILLIS = 250;
+
     private final NodeParts parts;
+    /** Slow rounds since the last line: count, and the slowest's millis and sessions; and when last logged. */
+    private int slowRounds;
+
+    private long slowestMillis;
+    private int slowestSize;
+    private long slowLoggedNanos = Long.MIN_VALUE / 2;
 
     Heartbeats(NodeParts parts) {
         this.parts = parts;
@@ -41,11 +52,46 @@ public final class Heartbeats {
      * leads ({@link LeaderAsks}).
      */
     io.holdfast.server.raft.TableQuery.TouchSessions.Answer round(List<String> sessionIds) {
+        long began = parts.ticker().nanos();
         try {
             return io.holdfast.server.raft.TableQuery.TouchSessions.Answer.of(touch(sessionIds));
         } catch (RuntimeException e) {
             return io.holdfast.server.raft.TableQuery.TouchSessions.Answer.refused(
                     io.holdfast.internal.Causes.rootMessage(e));
+        } finally {
+            tookLong(sessionIds.size(), began);
+        }
+    }
+
+    /**
+     * Logs rounds that took longer than {@value #SLOW_ROUND_MILLIS} ms to answer here, one line a
+     * second at most: a member's clients wait that long, round after round, when it relays a backlog.
+     */
+    private synchronized void tookLong(int size, long began) {
+        long now = parts.ticker().nanos();
+        long millis = TimeUnit.NANOSECONDS.toMillis(now - began);
+        if (millis < SLOW_ROUND_MILLIS && slowRounds == 0) {
+            return;
+        }
+        if (millis >= SLOW_ROUND_MILLIS) {
+            slowRounds++;
+            if (millis > slowestMillis) {
+                slowestMillis = millis;
+                slowestSize = size;
+            }
+        }
+        if (now - slowLoggedNanos >= TimeUnit.SECONDS.toNanos(1)) {
+            LOG.info(
+                    "Node {} answered {} relayed rounds in {} ms or more each since it last said so (the slowest: {}"
+                            + " sessions in {} ms)",
+                    parts.config().nodeId(),
+                    slowRounds,
+                    SLOW_ROUND_MILLIS,
+                    slowestSize,
+                    slowestMillis);
+            slowLoggedNanos = now;
+            slowRounds = 0;
+            slowestMillis = 0;
         }
     }
 
@@ -65,45 +111,10 @@ public final class Heartbeats {
         if (!parts.duties().isActive()) {
             throw parts.gateway().notLeader();
         }
-        boolean[] known = parts.machine().read(table -> {
-            boolean[] k = new boolean[sessionIds.size()];
-            for (int i = 0; i < k.length; i++) {
-                k[i] = table.hasSession(sessionIds.get(i));
-            }
-            return k;
-        });
-        Optional<UnavailableException> refused = parts.gateway().leaseRefusal(LeaseRefusals.Refused.HEARTBEAT);
-        if (refused.isPresent()) {
-            throw refused.get();
-        }
-        LeaderDuties.Touch[] touched = parts.duties().touchAll(sessionIds);
-        List<Verdict> out = new ArrayList<>(touched.length);
-        List<Integer> untracked = new ArrayList<>(0);
-        for (int i = 0; i < touched.length; i++) {
-            if (!known[i]) {
-                out.add(Verdict.GONE);
-                continue;
-            }
-            switch (touched[i]) {
-                case ACKED -> out.add(Verdict.ACKED);
-                case EXPIRING -> out.add(Verdict.EXPIRING);
-                default -> {
-                    out.add(Verdict.UNTRACKED);
-                    untracked.add(i);
-                }
-            }
-        }
-        if (!untracked.isEmpty()) {
-            // Ended between the table's read and the touch (expired, closed), or opened a moment ago.
-            parts.machine().read(table -> {
-                for (int i : untracked) {
-                    if (!table.hasSession(sessionIds.get(i))) {
-                        out.set(i, Verdict.GONE);
-                    }
-                }
-                return null;
-            });
-        }
-        return out;
+        return HeartbeatVerdicts.of(
+                parts.machine(),
+                parts.duties(),
+                () -> parts.gateway().leaseRefusal(LeaseRefusals.Refused.HEARTBEAT),
+                sessionIds);
     }
 }

@@ -49,6 +49,8 @@ class LeaderRehearsalTest {
         // Every pair granted (the acquire's reply was a grant) and released, and a read after each.
         assertThat(done.pairs()).isEqualTo(300);
         assertThat(done.reads()).isEqualTo(300);
+        // Then every round of relayed heartbeats answered, with its sessions acknowledged.
+        assertThat(done.rounds()).isEqualTo(RehearsalGroup.ROUNDS);
         // The node's data directory was never made, and the rehearsal's own is gone.
         assertThat(dataDir).doesNotExist();
         assertThat(rehearsalDirs()).isEqualTo(before);
@@ -63,6 +65,7 @@ class LeaderRehearsalTest {
                 RehearsalGroup.run(member(dir.resolve("data")), 1_000_000, Ticker.system(), () -> asked[0]++ > 200);
 
         assertThat(done.pairs()).isLessThan(1_000_000);
+        assertThat(done.rounds()).as("no round after the stop").isZero();
         assertThat(rehearsalDirs()).isEqualTo(before);
     }
 

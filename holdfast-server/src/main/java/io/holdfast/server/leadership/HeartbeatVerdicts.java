@@ -1,0 +1,80 @@
+package io.holdfast.server.leadership;
+
+import io.holdfast.UnavailableException;
+import io.holdfast.server.raft.LockStateMachine;
+import io.holdfast.server.raft.TableQuery.TouchSessions.Verdict;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * The leader's rule for a round of heartbeats, once it knows it leads: the one place that turns the
+ * table's sessions and {@link LeaderDuties}' tracking into verdicts, for the node's {@code
+ * Heartbeats} and for the {@link LeaderRehearsal}, which runs it on a throwaway table so that a
+ * member has it compiled before it leads.
+ *
+ * <p><b>Guarantees.</b> A session is {@link Verdict#ACKED} only when the table knows it, {@code
+ * lease} finds no refusal (read after the table and before the touch), and the duties tracked the
+ * touch; its deadline then moves to a TTL from now ({@link LeaderDuties#touchAll}). A session the
+ * table does not know is {@link Verdict#GONE}; one whose expiry is in flight is {@link
+ * Verdict#EXPIRING}.
+ *
+ * <p><b>Does not</b> check that this node leads: the caller does, before.
+ */
+public final class HeartbeatVerdicts {
+    private HeartbeatVerdicts() {}
+
+    /**
+     * The verdicts on {@code sessionIds}, in their order.
+     *
+     * @throws UnavailableException what {@code lease} refuses with: the round may go to this node
+     *     again, or to a newer leader
+     */
+    public static List<Verdict> of(
+            LockStateMachine machine,
+            LeaderDuties duties,
+            Supplier<Optional<UnavailableException>> lease,
+            List<String> sessionIds) {
+        boolean[] known = machine.read(table -> {
+            boolean[] k = new boolean[sessionIds.size()];
+            for (int i = 0; i < k.length; i++) {
+                k[i] = table.hasSession(sessionIds.get(i));
+            }
+            return k;
+        });
+        Optional<UnavailableException> refused = lease.get();
+        if (refused.isPresent()) {
+            throw refused.get();
+        }
+        LeaderDuties.Touch[] touched = duties.touchAll(sessionIds);
+        List<Verdict> out = new ArrayList<>(touched.length);
+        List<Integer> untracked = new ArrayList<>(0);
+        for (int i = 0; i < touched.length; i++) {
+            if (!known[i]) {
+                out.add(Verdict.GONE);
+                continue;
+            }
+            switch (touched[i]) {
+                case ACKED -> out.add(Verdict.ACKED);
+                case EXPIRING -> out.add(Verdict.EXPIRING);
+                default -> {
+                    out.add(Verdict.UNTRACKED);
+                    untracked.add(i);
+                }
+            }
+        }
+        if (!untracked.isEmpty()) {
+            // Ended between the table's read and the touch (expired, closed), or opened a moment ago.
+            machine.read(table -> {
+                for (int i : untracked) {
+                    if (!table.hasSession(sessionIds.get(i))) {
+                        out.set(i, Verdict.GONE);
+                    }
+                }
+                return null;
+            });
+        }
+        return out;
+    }
+}
