@@ -1,6 +1,11 @@
 package io.holdfast.bench.population;
 
 import java.io.PrintStream;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +48,9 @@ final class KillTimeline {
 
     private final Map<Integer, Beats> connections = new ConcurrentHashMap<>();
     private volatile long from = Long.MAX_VALUE;
+    /** The kill's mark on the wall clock, to line the timeline up with the members' logs. */
+    private volatile Instant fromWall = Instant.EPOCH;
+
     private ScheduledFuture<?> sampler;
 
     /** Starts the window now: forgets the last one, and samples every connection's home until {@link #print}. */
@@ -54,6 +62,7 @@ final class KillTimeline {
             connections.put(c, b);
         }
         from = System.nanoTime();
+        fromWall = Instant.now();
         sampler = timers.scheduleAtFixedRate(
                 () -> {
                     for (Map.Entry<Integer, Beats> e : connections.entrySet()) {
@@ -123,7 +132,10 @@ final class KillTimeline {
         if (sampler != null) {
             sampler.cancel(false);
         }
-        out.println("kill timeline (times from the kill's mark; killed " + killed + "):");
+        out.println("kill timeline (times from the kill's mark at "
+                + DateTimeFormatter.ISO_LOCAL_TIME.format(
+                        LocalTime.ofInstant(fromWall, ZoneOffset.UTC).truncatedTo(ChronoUnit.MILLIS))
+                + " UTC; killed " + killed + "):");
         for (int c = 0; c < homesAtKill.size(); c++) {
             Beats b = connections.get(c);
             if (b == null) {
