@@ -88,8 +88,8 @@ public final class RaftSettings {
      * The settings of a throwaway Raft group on loopback that rehearses the leader's paths in this
      * JVM ({@code LeaderRehearsal}): {@link #properties} for {@code config}, so that the same
      * transport, appenders and log code run, but on 127.0.0.1:{@code port} with its storage in
-     * {@code dir}, its log in memory (nothing reaches the disk but Ratis's small metadata file) and
-     * no snapshots.
+     * {@code dir}: its log segmented and forced to disk as the node's is (the segmented log's code is
+     * what a leader runs), and no snapshots.
      */
     public static RaftProperties rehearsalProperties(ServerConfig config, Path dir, int port) {
         RaftProperties p = properties(config, dir);
@@ -100,7 +100,6 @@ public final class RaftSettings {
             GrpcConfigKeys.Server.setHost(p, "127.0.0.1");
             GrpcConfigKeys.Server.setPort(p, port);
         }
-        RaftServerConfigKeys.Log.setUseMemory(p, true);
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, false);
         return p;
     }

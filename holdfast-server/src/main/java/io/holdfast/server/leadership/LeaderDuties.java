@@ -1,3 +1,5 @@
+// Ceiling 430 lines, one idea: what a node does because it leads: the cluster clock, its sessions' fresh TTLs, and the
+// expiries and ticks it proposes.
 package io.holdfast.server.leadership;
 
 import io.holdfast.Ticker;
@@ -282,6 +284,33 @@ public final class LeaderDuties implements AutoCloseable {
     synchronized void wake() {
         woken = true;
         notifyAll();
+    }
+
+    /**
+     * What an applied entry means to the duties: the sessions it opened are tracked (their TTL from
+     * now, once this node leads), the ones it closed or expired are not, and then {@link
+     * #applied(long)} with its earliest deadline. The one reading of an entry for the node's hooks
+     * and a leader rehearsal's ({@link RehearsalMember}).
+     */
+    public void applied(io.holdfast.server.raft.StateMachineHooks.Applied entry) {
+        List<Command.Envelope> commands = entry.commands();
+        List<Reply> replies = entry.replies();
+        for (int i = 0; i < commands.size() && i < replies.size(); i++) {
+            Command c = commands.get(i) == null ? null : commands.get(i).command();
+            if (c instanceof Command.OpenSession open && replies.get(i) instanceof Reply.Ok) {
+                opened(open.sessionId(), open.ttlMillis());
+            } else if (c instanceof Command.CloseSession close && replies.get(i) instanceof Reply.Ok) {
+                ended(close.invocation().sessionId());
+            }
+            if (i < entry.events().size()) {
+                for (io.holdfast.model.Event e : entry.events().get(i)) {
+                    if (e instanceof io.holdfast.model.Event.SessionExpired expired) {
+                        ended(expired.sessionId());
+                    }
+                }
+            }
+        }
+        applied(entry.nextDeadline());
     }
 
     /**

@@ -17,11 +17,13 @@ import org.slf4j.LoggerFactory;
  * When turned on (below), a member of a cluster runs the leader's paths once, {@value
  * #START_DELAY_MILLIS} ms after it starts, once one leader has held for {@value #STEADY_MILLIS} ms
  * ({@link SteadyLeader}) and unless it leads by then, so that they are compiled before it is
- * elected: it leads a throwaway Raft group of two servers inside its own JVM, on
- * loopback, and writes to it what a lock client writes (a session, then acquire, release and a
- * linearizable read, from a few clients at once) through a {@link RaftGateway}, as the node's own
- * service does; then it answers rounds of relayed heartbeats on that leader's table ({@link
- * HeartbeatVerdicts}, with {@link LeaderDuties} of its own), as a leader answers its members.
+ * elected: it runs a throwaway Raft group of three servers inside its own JVM, on loopback, each
+ * with its log on disk ({@link RehearsalGroup}); under the group's leader, and under another once
+ * that one is closed as a leader dies, it writes what a lock client writes (a session, then
+ * acquire, release and a linearizable read, from a few clients at once) through a {@link
+ * RaftGateway}, as the node's own service does, and the followers relay rounds of heartbeats over
+ * their {@link LeaderLink}s, which the leader answers ({@link HeartbeatVerdicts}, with {@link
+ * LeaderDuties} of its own), as a leader answers its members.
  *
  * <p><b>Why.</b> A follower never runs Ratis's leader (its leader state, its log appenders and their
  * gRPC streams) nor the node's side of the gateway, and the JIT compiles code only once it runs.
@@ -32,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * the third second after the kill, against a third without it (docs/benchmarks.md, 2026-12-03).
  *
  * <p><b>Guarantees.</b> The rehearsal never touches the node's replicated state ({@link
- * RehearsalGroup}: a group of a random id, two servers of its own with a {@link LockStateMachine}
+ * RehearsalGroup}: a group of a random id, three servers of its own with a {@link LockStateMachine}
  * each over a fresh table, a temporary directory that it deletes, only loopback ports). It runs on a
  * daemon thread of its own, at most once per start, and gives up at the first failure (logged on one
  * line); a failure costs the node nothing but the compiled code it would have brought. It gives the
@@ -97,11 +99,12 @@ public final class LeaderRehearsal implements AutoCloseable {
                     if (!steady.disturbed()) {
                         LOG.info(
                                 "Node {} rehearsed the leader's paths on a throwaway group: {} lock pairs, {}"
-                                        + " reads and {} relayed rounds of heartbeats in {} ms",
+                                        + " reads and {} relayed rounds of heartbeats under {} leaders in {} ms",
                                 config.nodeId(),
                                 done.pairs(),
                                 done.reads(),
                                 done.rounds(),
+                                done.leaders(),
                                 done.millis());
                         return;
                     }

@@ -52,10 +52,8 @@ final class NodeHooks implements StateMachineHooks {
             parts.audit().applied(commands.get(i), replies.get(i), events.get(i));
             Command c = commands.get(i).command();
             if (c instanceof Command.OpenSession open && replies.get(i) instanceof Reply.Ok) {
-                parts.duties().opened(open.sessionId(), open.ttlMillis());
                 parts.sessionEvents().opened(open.sessionId());
             } else if (c instanceof Command.CloseSession close && replies.get(i) instanceof Reply.Ok) {
-                parts.duties().ended(close.invocation().sessionId());
                 closed = closed.isEmpty() ? new java.util.ArrayList<>(1) : closed;
                 closed.add(close.invocation().sessionId());
             }
@@ -64,13 +62,12 @@ final class NodeHooks implements StateMachineHooks {
         for (List<Event> caused : events) {
             for (Event e : caused) {
                 if (e instanceof Event.SessionExpired expired) {
-                    parts.duties().ended(expired.sessionId());
                     logExpiry(expired.sessionId(), caused);
                 }
             }
             parts.events().deliver(caused);
         }
-        parts.duties().applied(entry.nextDeadline());
+        parts.duties().applied(entry); // its sessions opened, closed and expired, and its deadline
         quotas.applied(commands);
     }
 

@@ -315,4 +315,61 @@ class LeaderDutiesTest {
         return new Command.Acquire(
                 new Command.Invocation(session, 1, 1), "x", io.holdfast.LockMode.EXCLUSIVE, 1, 1, 1, waitMillis, 0);
     }
+
+    /**
+     * The one reading of an applied entry for the node's hooks and the leader rehearsal's: a
+     * session opened is tracked, one refused is not, one closed or expired is no longer. Without
+     * it, every relayed heartbeat of the rehearsal's sessions was answered UNTRACKED.
+     */
+    @Test
+    void anAppliedEntryTracksTheSessionsItOpensAndForgetsTheOnesItEnds() throws Exception {
+        AtomicLong now = new AtomicLong(1_000_000_000L);
+        LeaderDuties duties = new LeaderDuties(
+                "n1",
+                now::get,
+                new LockStateMachine(),
+                c -> CompletableFuture.completedFuture((Reply) Reply.Ok.INSTANCE));
+        try {
+            duties.start();
+            duties.applied(entry(
+                    List.of(
+                            new Command.OpenSession("s-open", "t", 10_000, 0),
+                            new Command.OpenSession("s-refused", "t", 10_000, 0),
+                            new Command.OpenSession("s-closed", "t", 10_000, 0),
+                            new Command.OpenSession("s-expired", "t", 10_000, 0)),
+                    List.of(
+                            Reply.Ok.INSTANCE,
+                            new Reply.Failed(io.holdfast.ErrorCode.QUOTA_EXCEEDED, "quota", List.of(), 0),
+                            Reply.Ok.INSTANCE,
+                            Reply.Ok.INSTANCE),
+                    List.of(List.of(), List.of(), List.of(), List.of())));
+            assertThat(duties.touch("s-open")).isEqualTo(LeaderDuties.Touch.ACKED);
+            assertThat(duties.touch("s-refused")).isEqualTo(LeaderDuties.Touch.UNTRACKED);
+            assertThat(duties.touch("s-closed")).isEqualTo(LeaderDuties.Touch.ACKED);
+
+            duties.applied(entry(
+                    List.of(
+                            new Command.CloseSession(new Command.Invocation("s-closed", 1, 1)),
+                            new Command.ExpireSession("s-expired")),
+                    List.of(Reply.Ok.INSTANCE, Reply.Ok.INSTANCE),
+                    List.of(List.of(), List.of(new io.holdfast.model.Event.SessionExpired("s-expired")))));
+            assertThat(duties.touch("s-open")).isEqualTo(LeaderDuties.Touch.ACKED);
+            assertThat(duties.touch("s-closed")).isEqualTo(LeaderDuties.Touch.UNTRACKED);
+            assertThat(duties.touch("s-expired")).isEqualTo(LeaderDuties.Touch.UNTRACKED);
+        } finally {
+            duties.close();
+        }
+    }
+
+    private static io.holdfast.server.raft.StateMachineHooks.Applied entry(
+            List<Command> commands, List<Reply> replies, List<List<io.holdfast.model.Event>> events) {
+        return new io.holdfast.server.raft.StateMachineHooks.Applied(
+                7,
+                commands.stream().map(c -> Command.Envelope.of(1, c)).toList(),
+                replies,
+                events,
+                List.of(),
+                1,
+                Long.MAX_VALUE);
+    }
 }

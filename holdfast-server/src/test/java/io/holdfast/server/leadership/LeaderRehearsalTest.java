@@ -40,20 +40,47 @@ class LeaderRehearsalTest {
     }
 
     @Test
-    void writesEveryPairThroughAThrowawayLeaderAndLeavesNothingBehind() throws Exception {
+    void writesEveryPairThroughTwoThrowawayLeadersAndLeavesNothingBehind() throws Exception {
         Path dataDir = dir.resolve("data");
         Set<Path> before = rehearsalDirs();
 
         RehearsalGroup.Outcome done = RehearsalGroup.run(member(dataDir), 300, Ticker.system(), () -> false);
 
-        // Every pair granted (the acquire's reply was a grant) and released, and a read after each.
+        // Every pair granted (the acquire's reply was a grant) and released, and a read after each,
+        // under the first leader and, once it died, under another (the clients' sessions kept).
         assertThat(done.pairs()).isEqualTo(300);
         assertThat(done.reads()).isEqualTo(300);
-        // Then every round of relayed heartbeats answered, with its sessions acknowledged.
+        assertThat(done.leaders()).isEqualTo(2);
+        // Every round of relayed heartbeats answered, under both leaders, the last with its sessions acknowledged.
         assertThat(done.rounds()).isEqualTo(RehearsalGroup.ROUNDS);
         // The node's data directory was never made, and the rehearsal's own is gone.
         assertThat(dataDir).doesNotExist();
         assertThat(rehearsalDirs()).isEqualTo(before);
+    }
+
+    /**
+     * A rehearsal on a loaded member took more than a minute: its leaders' duties, on the member's
+     * clock, must not expire its clients' sessions under it (with sessions of 60 s, the acquires
+     * after this jump were answered SESSION_EXPIRED and the rehearsal gave up).
+     */
+    @Test
+    void keepsItsSessionsThroughALongRehearsal() throws Exception {
+        java.util.concurrent.atomic.AtomicLong offset = new java.util.concurrent.atomic.AtomicLong();
+        Ticker slow = () -> System.nanoTime() + offset.get();
+        java.util.concurrent.atomic.AtomicInteger polls = new java.util.concurrent.atomic.AtomicInteger();
+
+        RehearsalGroup.Outcome done = RehearsalGroup.run(member(dir.resolve("data")), 300, slow, () -> {
+            // Asked between two writes by a client, while the first leader's clients write.
+            if (Thread.currentThread().getName().startsWith("holdfast-leader-rehearsal-")
+                    && polls.incrementAndGet() == 40) {
+                offset.addAndGet(Duration.ofMinutes(3).toNanos());
+            }
+            return false;
+        });
+
+        assertThat(polls.get()).isGreaterThan(40);
+        assertThat(done.pairs()).isEqualTo(300);
+        assertThat(done.leaders()).isEqualTo(2);
     }
 
     @Test
