@@ -26,6 +26,24 @@ public final class HeartbeatVerdicts {
     private HeartbeatVerdicts() {}
 
     /**
+     * A leader's verdicts on a round of relayed heartbeats ({@link #of}), answered ahead of its
+     * duties' tracking ({@link LeaderDuties#answering}), with its lease checked through {@code
+     * gateway}: the one rule for the node's rounds ({@code Heartbeats}) and a leader rehearsal's.
+     *
+     * @throws io.holdfast.model.NotLeaderException if the duties do not run here
+     * @throws UnavailableException if this node leads without its lease
+     */
+    public static List<Verdict> answer(
+            LockStateMachine machine, LeaderDuties duties, RaftGateway gateway, List<String> sessionIds) {
+        return duties.answering(() -> {
+            if (!duties.isActive()) {
+                throw gateway.notLeader();
+            }
+            return of(machine, duties, () -> gateway.leaseRefusal(LeaseRefusals.Refused.HEARTBEAT), sessionIds);
+        });
+    }
+
+    /**
      * The verdicts on {@code sessionIds}, in their order.
      *
      * @throws UnavailableException what {@code lease} refuses with: the round may go to this node

@@ -115,10 +115,6 @@ final class RehearsalMember implements AutoCloseable {
         }
     }
 
-    RaftServer server() {
-        return server;
-    }
-
     RaftGateway gateway() {
         return gateway;
     }
@@ -159,11 +155,8 @@ final class RehearsalMember implements AutoCloseable {
         @Override
         public TableQuery.TouchSessions.Answer touchSessions(List<String> sessionIds) {
             try {
-                if (!duties.isActive()) {
-                    throw gateway.notLeader();
-                }
-                return TableQuery.TouchSessions.Answer.of(duties.answering(() -> HeartbeatVerdicts.of(
-                        machine, duties, () -> gateway.leaseRefusal(LeaseRefusals.Refused.HEARTBEAT), sessionIds)));
+                return TableQuery.TouchSessions.Answer.of(
+                        HeartbeatVerdicts.answer(machine, duties, gateway, sessionIds));
             } catch (RuntimeException e) {
                 return TableQuery.TouchSessions.Answer.refused(Causes.rootMessage(e));
             }

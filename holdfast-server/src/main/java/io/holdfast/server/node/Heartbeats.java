@@ -3,7 +3,6 @@ package io.holdfast.server.node;
 import io.holdfast.UnavailableException;
 import io.holdfast.model.NotLeaderException;
 import io.holdfast.server.leadership.HeartbeatVerdicts;
-import io.holdfast.server.leadership.LeaseRefusals;
 import io.holdfast.server.raft.TableQuery.TouchSessions.Verdict;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -104,17 +103,6 @@ public final class Heartbeats {
      */
     public List<Verdict> touch(List<String> sessionIds) {
         // Ahead of a new leader's tracking of its sessions, which would otherwise hold the locks this takes.
-        return parts.duties().answering(() -> verdicts(sessionIds));
-    }
-
-    private List<Verdict> verdicts(List<String> sessionIds) {
-        if (!parts.duties().isActive()) {
-            throw parts.gateway().notLeader();
-        }
-        return HeartbeatVerdicts.of(
-                parts.machine(),
-                parts.duties(),
-                () -> parts.gateway().leaseRefusal(LeaseRefusals.Refused.HEARTBEAT),
-                sessionIds);
+        return HeartbeatVerdicts.answer(parts.machine(), parts.duties(), parts.gateway(), sessionIds);
     }
 }
