@@ -13,8 +13,6 @@ import io.holdfast.server.raft.EntryCodec;
 import io.holdfast.server.raft.TableQuery;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,7 +27,6 @@ import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
-import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,10 +51,11 @@ import org.slf4j.LoggerFactory;
  * #run} deletes, whatever its outcome. A stop asked for between two writes or rounds (or while the
  * group elects a leader) ends it with what was done.
  *
- * <p><b>Failure story.</b> Its three ports come from {@code ServerSocket(0)}: if another process
- * takes one between that check and Ratis's bind, Ratis's gRPC server calls its {@code
- * ExitUtils.terminate}, which ends the node's JVM. That is why the rehearsal stays off unless asked
- * for.
+ * <p><b>Failure story.</b> Its members bind loopback ports the operating system picks (port 0) and
+ * only then form the group from the ports they got: a port chosen before Ratis bound it could be
+ * taken by another process in between, and Ratis's gRPC server ends the JVM ({@code
+ * ExitUtils.terminate}) when its bind fails. A group that cannot be set up or elects no leader in
+ * time ends the rehearsal with an {@link IOException}; the node logs it and carries on cold.
  */
 final class RehearsalGroup {
     private static final Logger LOG = LoggerFactory.getLogger(RehearsalGroup.class);
@@ -108,10 +106,15 @@ final class RehearsalGroup {
         List<RehearsalMember> members = new ArrayList<>();
         Progress done = new Progress();
         try {
-            RaftGroup group = group();
-            for (RaftPeer peer : group.getPeers()) {
-                members.add(RehearsalMember.start(
-                        config, group, peer, dir.resolve(peer.getId().toString()), ticker));
+            RaftGroupId groupId = RaftGroupId.randomId();
+            for (int i = 0; i < MEMBERS; i++) {
+                RaftPeerId id = RaftPeerId.valueOf(RaftSettings.REHEARSAL_PEER_PREFIX + i);
+                members.add(RehearsalMember.start(config, groupId, id, dir.resolve(id.toString()), ticker));
+            }
+            RaftGroup group = RaftGroup.valueOf(
+                    groupId, members.stream().map(RehearsalMember::peer).toList());
+            for (RehearsalMember member : members) {
+                member.join(group);
             }
             List<Client> clients = new ArrayList<>();
             for (int c = 0; c < CLIENTS; c++) {
@@ -268,22 +271,6 @@ final class RehearsalGroup {
 
     private static String fleetSession(int i) {
         return "rehearsal-fleet-" + i;
-    }
-
-    /** {@value #MEMBERS} peers on free loopback ports, in a group of a random id. */
-    private static RaftGroup group() throws IOException {
-        List<RaftPeer> peers = new ArrayList<>();
-        for (int i = 0; i < MEMBERS; i++) {
-            int port;
-            try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                port = socket.getLocalPort();
-            }
-            peers.add(RaftPeer.newBuilder()
-                    .setId(RaftPeerId.valueOf(RaftSettings.REHEARSAL_PEER_PREFIX + i))
-                    .setAddress("127.0.0.1:" + port)
-                    .build());
-        }
-        return RaftGroup.valueOf(RaftGroupId.randomId(), peers);
     }
 
     /** The member that leads once ready (its duties started); null when stopped first. */

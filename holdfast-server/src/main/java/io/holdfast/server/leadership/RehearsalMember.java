@@ -16,8 +16,13 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.GroupManagementRequest;
+import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.slf4j.Logger;
@@ -59,33 +64,30 @@ final class RehearsalMember implements AutoCloseable {
         this.link = link;
     }
 
-    /** Builds and starts the member {@code peer} of {@code group}, its storage in {@code dir}. */
-    static RehearsalMember start(ServerConfig config, RaftGroup group, RaftPeer peer, Path dir, Ticker ticker)
+    /**
+     * Builds and starts the server {@code id} of the throwaway group {@code groupId}, its storage in
+     * {@code dir}, on a loopback port the operating system picks as it binds: it serves no group
+     * until {@link #join}, once every member's {@link #address} is known.
+     */
+    static RehearsalMember start(ServerConfig config, RaftGroupId groupId, RaftPeerId id, Path dir, Ticker ticker)
             throws IOException {
         LockStateMachine machine = LockStateMachine.throwaway();
-        int port =
-                Integer.parseInt(peer.getAddress().substring(peer.getAddress().lastIndexOf(':') + 1));
         RaftServer server = RaftServer.newBuilder()
-                .setServerId(peer.getId())
-                .setGroup(group)
+                .setServerId(id)
+                .setGroup(RaftGroup.emptyGroup())
                 .setStateMachine(machine)
-                .setProperties(RaftSettings.rehearsalProperties(config, dir, port))
+                .setProperties(RaftSettings.rehearsalProperties(config, dir, 0))
                 .setParameters(RaftSettings.rehearsalParameters(config, machine.commitWakeups()))
                 .setOption(RaftStorage.StartupOption.FORMAT)
                 .build();
-        String name = "rehearsal-" + config.nodeId() + "-" + peer.getId();
+        String name = "rehearsal-" + config.nodeId() + "-" + id;
         LeaderDuties[] duties = {null};
         RaftGateway gateway = new RaftGateway(
-                server,
-                group.getGroupId(),
-                peer.getId(),
-                Map.of(),
-                () -> duties[0].isActive(),
-                new LeaseRefusals(name, ticker));
+                server, groupId, id, Map.of(), () -> duties[0].isActive(), new LeaseRefusals(name, ticker));
         duties[0] = new LeaderDuties(name, ticker, machine, envelope -> write(gateway, envelope));
         LeaderLink link = new LeaderLink(
                 server,
-                group.getGroupId(),
+                groupId,
                 RaftSettings.rehearsalParameters(config, machine.commitWakeups()),
                 LINK_TIMEOUT_MILLIS,
                 1,
@@ -99,6 +101,25 @@ final class RehearsalMember implements AutoCloseable {
             throw e;
         }
         return member;
+    }
+
+    /** Where its peers reach it: the loopback port its Raft server bound. */
+    RaftPeer peer() {
+        return RaftPeer.newBuilder()
+                .setId(server.getId())
+                .setAddress("127.0.0.1:"
+                        + server.getServerRpc().getInetSocketAddress().getPort())
+                .build();
+    }
+
+    /** Makes it a member of {@code group} (its log formatted afresh), which then elects a leader. */
+    void join(RaftGroup group) throws IOException {
+        RaftClientReply reply = server.groupManagement(
+                GroupManagementRequest.newAdd(ClientId.randomId(), server.getId(), 0, group, true));
+        if (!reply.isSuccess()) {
+            throw new IOException("a rehearsal member could not join its group: "
+                    + (reply.getException() == null ? "refused" : Causes.rootMessage(reply.getException())));
+        }
     }
 
     /**
