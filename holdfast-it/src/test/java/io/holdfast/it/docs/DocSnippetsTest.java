@@ -111,8 +111,16 @@ class DocSnippetsTest {
                         "```",
                         ""));
         assertThat(blocks).hasSize(5);
+        // A client that cannot run here (no go on a developer's machine) aborts its own snippet: the
+        // others are still checked, and the test then ends as skipped with the reason, not passed.
+        List<String> notRun = new java.util.ArrayList<>();
         for (Snippets.Block broken : blocks.subList(0, 4)) {
-            assertThatThrownBy(() -> runner.run(broken))
+            Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> runner.run(broken));
+            if (thrown instanceof org.opentest4j.TestAbortedException aborted) {
+                notRun.add(aborted.getMessage());
+                continue;
+            }
+            assertThat(thrown)
                     .as(broken.body())
                     .isInstanceOf(AssertionError.class)
                     .hasMessageStartingWith(broken.where() + ": ");
@@ -129,5 +137,7 @@ class DocSnippetsTest {
                 })
                 .isInstanceOf(AssertionError.class)
                 .hasMessageContaining("(in the background) exited 64");
+        Assumptions.assumeTrue(
+                notRun.isEmpty(), () -> "every other broken snippet failed it; not run: " + String.join("; ", notRun));
     }
 }
