@@ -68,10 +68,10 @@ final class Probe implements AutoCloseable {
 
     /**
      * W1 for {@code window}, after as long a warm-up that is not counted; errors are counted and the
-     * loop goes on. The warm-up keeps a cold client out of the figure: the probe's first W1 is its
-     * client's first use, and measured cold it gave the idle row 15 to 21 pairs/s with a p99 of 51 to
-     * 163 ms on three idle nodes, which made W1 under 100,000 sessions look within 2x of idle
-     * (2026-12-06).
+     * loop goes on. The warm-up keeps the probe client's first uses out of the figure (the idle
+     * row's W1 is its client's first use). It does not warm the servers: on three idle nodes the
+     * acquire path took about three minutes of one client's W1 to go from 27-62 pairs/s to 150-225
+     * (2026-12-06, docs/benchmarks.md), so the idle row is still a cold cluster's W1.
      */
     W1 w1(Duration window) throws InterruptedException {
         loop(window, null);
