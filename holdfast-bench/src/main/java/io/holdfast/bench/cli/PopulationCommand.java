@@ -161,6 +161,16 @@ public final class PopulationCommand implements Callable<Integer>, CliCommand {
     Duration failoverWindow;
 
     @Option(
+            names = "--prime",
+            paramLabel = "DURATION",
+            defaultValue = "0s",
+            converter = DurationConverter.class,
+            description = "Before the idle row, the extra client's W1 loop runs this long, not measured, so that the"
+                    + " idle row's W1 is a warm cluster's: a fresh cluster's acquire path takes minutes of traffic to"
+                    + " compile (default: ${DEFAULT-VALUE}, the idle row measures a cold cluster).")
+    Duration prime;
+
+    @Option(
             names = "--restart-killed-after",
             paramLabel = "DURATION",
             defaultValue = "0s",
@@ -268,11 +278,12 @@ public final class PopulationCommand implements Callable<Integer>, CliCommand {
                 || processes > 64
                 || !(openRate >= 0)
                 || failoverWindow.isNegative()
-                || restartKilledAfter.isNegative()) {
+                || restartKilledAfter.isNegative()
+                || prime.isNegative()) {
             throw new CliFailure(
                     ExitCodes.USAGE,
-                    "--processes is 1 to 64, --open-rate 0 or more, --failover-window and --restart-killed-after"
-                            + " not negative");
+                    "--processes is 1 to 64, --open-rate 0 or more, --failover-window, --restart-killed-after and"
+                            + " --prime not negative");
         }
         if (target == Target.ZOOKEEPER
                 && parsed.stream().anyMatch(s -> !s.kind().equals("sessions"))) {
@@ -290,6 +301,7 @@ public final class PopulationCommand implements Callable<Integer>, CliCommand {
                 sessionsPerConnection,
                 window,
                 w1,
+                prime,
                 disruptions,
                 tls == Security.ON || (tls == Security.AUTO && PopulationBench.passesDefaultQuotas(parsed)),
                 processes,

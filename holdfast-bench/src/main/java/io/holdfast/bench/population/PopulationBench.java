@@ -66,6 +66,7 @@ public final class PopulationBench {
             int sessionsPerConnection,
             Duration window,
             Duration w1,
+            Duration prime,
             boolean disruptions,
             boolean secured,
             int processes,
@@ -128,6 +129,18 @@ public final class PopulationBench {
             security.forEach(out::println);
             try (Generator crowd = generator(nodes);
                     Probe probe = new Probe(settings.target().probeLock(nodes, settings))) {
+                if (settings.prime().compareTo(Duration.ZERO) > 0) {
+                    Probe.W1 primed = probe.prime(settings.prime());
+                    out.printf(
+                            Locale.ROOT,
+                            "primed: the extra client's W1 for %s, not measured (%.0f pairs/s, acquire p50 %,d / p99 %,d"
+                                    + " µs, %d errors)%n",
+                            settings.prime(),
+                            primed.pairsPerSecond(),
+                            primed.p50Micros(),
+                            primed.p99Micros(),
+                            primed.errors());
+                }
                 header();
                 Optional<String> stop = row("idle", null, nodes, crowd, probe);
                 for (int i = 0; stop.isEmpty() && i < settings.steps().size(); i++) {

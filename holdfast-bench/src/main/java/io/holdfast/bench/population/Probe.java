@@ -71,11 +71,20 @@ final class Probe implements AutoCloseable {
      * loop goes on. The warm-up keeps the probe client's first uses out of the figure (the idle
      * row's W1 is its client's first use). It does not warm the servers: on three idle nodes the
      * acquire path took about three minutes of one client's W1 to go from 27-62 pairs/s to 150-225
-     * (2026-12-06, docs/benchmarks.md), so the idle row is still a cold cluster's W1.
+     * (2026-12-06, docs/benchmarks.md), so the idle row is a cold cluster's W1 unless the run was
+     * {@link #prime primed}.
      */
     W1 w1(Duration window) throws InterruptedException {
         loop(window, null);
         return loop(window, new Histogram(3));
+    }
+
+    /**
+     * The W1 loop for {@code duration} before any row, so that the first row's W1 is a warm
+     * cluster's: what it did is returned for the run's output, not for a row.
+     */
+    W1 prime(Duration duration) throws InterruptedException {
+        return loop(duration, new Histogram(3));
     }
 
     /** The closed loop for {@code window}; its acquires' latencies into {@code acquires} when given. */

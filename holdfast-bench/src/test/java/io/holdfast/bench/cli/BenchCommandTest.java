@@ -271,6 +271,13 @@ class BenchCommandTest {
                 .asString()
                 .startsWith("holdfast bench population: Invalid value for option '--kill-after-restart': '-5s' is not"
                         + " a duration");
+
+        err.getBuffer().setLength(0);
+        assertThat(bench("population", "--prime", "soon")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString().lines())
+                .singleElement()
+                .asString()
+                .startsWith("holdfast bench population: Invalid value for option '--prime': 'soon' is not a duration");
     }
 
     /** Which steps pass a quota the servers hold without access rules, and so need TLS and rules. */
