@@ -133,9 +133,9 @@ public final class PopulationBench {
                     Probe.W1 primed = probe.prime(settings.prime());
                     out.printf(
                             Locale.ROOT,
-                            "primed: the extra client's W1 for %s, not measured (%.0f pairs/s, acquire p50 %,d / p99 %,d"
+                            "primed: the extra client's W1 for %.0f s, not measured (%.0f pairs/s, acquire p50 %,d / p99 %,d"
                                     + " µs, %d errors)%n",
-                            settings.prime(),
+                            settings.prime().toMillis() / 1000.0,
                             primed.pairsPerSecond(),
                             primed.p50Micros(),
                             primed.p99Micros(),
