@@ -103,6 +103,35 @@ interface Cluster extends AutoCloseable {
                 .findFirst();
     }
 
+    /**
+     * SIGKILLs a follower, restarts it on its data, and returns the ms from its restart until it applied what
+     * the leader had then (-1 with no leader or follower, a failed start, or not within 5 minutes).
+     */
+    default long restartFollower() throws InterruptedException {
+        Optional<Node> f = follower();
+        Optional<Node> leader = leader();
+        if (f.isEmpty() || leader.isEmpty()) {
+            return -1;
+        }
+        kill(f.get());
+        long t0 = System.nanoTime();
+        try {
+            start(f.get());
+        } catch (IOException e) {
+            return -1;
+        }
+        long limit = t0 + Duration.ofMinutes(5).toNanos();
+        while (System.nanoTime() < limit) {
+            long target = status(leader.get()).map(Status::appliedIndex).orElse(Long.MAX_VALUE);
+            long applied = status(f.get()).map(Status::appliedIndex).orElse(-1L);
+            if (applied >= target) {
+                return (System.nanoTime() - t0) / 1_000_000;
+            }
+            Thread.sleep(20);
+        }
+        return -1;
+    }
+
     @Override
     void close();
 }

@@ -1,4 +1,4 @@
-// Ceiling 560 lines, one idea: the benchmark's run from start to stop (the cluster, the steps in order, each
+// Ceiling 545 lines, one idea: the benchmark's run from start to stop (the cluster, the steps in order, each
 // row's measures and why a run stops), over the parts that start nodes, grow the crowd and disrupt it.
 package io.holdfast.bench.population;
 
@@ -130,16 +130,7 @@ public final class PopulationBench {
             try (Generator crowd = generator(nodes);
                     Probe probe = new Probe(settings.target().probeLock(nodes, settings))) {
                 if (settings.prime().compareTo(Duration.ZERO) > 0) {
-                    Probe.W1 primed = probe.prime(settings.prime());
-                    out.printf(
-                            Locale.ROOT,
-                            "primed: the extra client's W1 for %.0f s, not measured (%.0f pairs/s, acquire p50 %,d / p99 %,d"
-                                    + " µs, %d errors)%n",
-                            settings.prime().toMillis() / 1000.0,
-                            primed.pairsPerSecond(),
-                            primed.p50Micros(),
-                            primed.p99Micros(),
-                            primed.errors());
+                    out.println(probe.prime(settings.prime()));
                 }
                 header();
                 Optional<String> stop = row("idle", null, nodes, crowd, probe);
@@ -328,7 +319,7 @@ public final class PopulationBench {
         long expiredAfter = expiredSteady;
         long expiredByRestart = expiredSteady;
         if (settings.disruptions() && expiredSteady == 0) {
-            restart = Long.toString(restartFollower(nodes));
+            restart = Long.toString(nodes.restartFollower());
             // The kill a while after the restart, not at once: a member whose JVM started 2 s before the kill served
             // the dead leader's connections 0.6 to 1.7 s later than a member that had run all along (five
             // 20,000-session runs, 2026-12-02): the kill's figures were the restart's. By default a TTL.
@@ -496,33 +487,6 @@ public final class PopulationBench {
             sum += Math.max(0, Nodes.cpuNanos(pid));
         }
         return sum;
-    }
-
-    /** SIGKILLs a follower, restarts it, and returns ms from its restart until it applied what the leader had. */
-    private static long restartFollower(Cluster nodes) throws InterruptedException {
-        Optional<Node> f = nodes.follower();
-        Optional<Node> leader = nodes.leader();
-        if (f.isEmpty() || leader.isEmpty()) {
-            return -1;
-        }
-        nodes.kill(f.get());
-        long t0 = System.nanoTime();
-        try {
-            nodes.start(f.get());
-        } catch (IOException e) {
-            return -1;
-        }
-        long limit = t0 + Duration.ofMinutes(5).toNanos();
-        while (System.nanoTime() < limit) {
-            long target =
-                    nodes.status(leader.get()).map(Nodes.Status::appliedIndex).orElse(Long.MAX_VALUE);
-            long applied = nodes.status(f.get()).map(Nodes.Status::appliedIndex).orElse(-1L);
-            if (applied >= target) {
-                return (System.nanoTime() - t0) / 1_000_000;
-            }
-            Thread.sleep(20);
-        }
-        return -1;
     }
 
     /**

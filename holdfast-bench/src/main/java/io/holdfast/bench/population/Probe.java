@@ -5,6 +5,7 @@ import io.holdfast.DistributedLock;
 import io.holdfast.LockClient;
 import io.holdfast.Ticker;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
 
@@ -81,10 +82,19 @@ final class Probe implements AutoCloseable {
 
     /**
      * The W1 loop for {@code duration} before any row, so that the first row's W1 is a warm
-     * cluster's: what it did is returned for the run's output, not for a row.
+     * cluster's; returns the run's line that says what it did (not a row's figures).
      */
-    W1 prime(Duration duration) throws InterruptedException {
-        return loop(duration, new Histogram(3));
+    String prime(Duration duration) throws InterruptedException {
+        W1 primed = loop(duration, new Histogram(3));
+        return String.format(
+                Locale.ROOT,
+                "primed: the extra client's W1 for %.0f s, not measured (%.0f pairs/s, acquire p50 %,d / p99 %,d µs,"
+                        + " %d errors)",
+                duration.toMillis() / 1000.0,
+                primed.pairsPerSecond(),
+                primed.p50Micros(),
+                primed.p99Micros(),
+                primed.errors());
     }
 
     /** The closed loop for {@code window}; its acquires' latencies into {@code acquires} when given. */
