@@ -18,6 +18,8 @@ import io.holdfast.protocol.v1.DescribeResponse;
 import io.holdfast.protocol.v1.EventMessage;
 import io.holdfast.protocol.v1.EventsRequest;
 import io.holdfast.protocol.v1.HoldfastGrpc;
+import io.holdfast.protocol.v1.IsCurrentHolderManyRequest;
+import io.holdfast.protocol.v1.IsCurrentHolderManyResponse;
 import io.holdfast.protocol.v1.IsCurrentHolderRequest;
 import io.holdfast.protocol.v1.IsCurrentHolderResponse;
 import io.holdfast.protocol.v1.KeepAliveManyRequest;
@@ -46,7 +48,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Reads of what a caller may not read.</b> A call about one name ({@code Describe}, {@code
  * IsCurrentHolder}, {@code ReadRegister}, a watch of a lock or a register) is refused with {@code
- * PERMISSION_DENIED}; a call about many ({@code List}, {@code Keys}, a watch of a prefix or of keys)
+ * PERMISSION_DENIED}, and so is a check of several tokens ({@code IsCurrentHolderMany}) that names one; a call about many ({@code List}, {@code Keys}, a watch of a prefix or of keys)
  * answers only the names the caller may read.
  *
  * <p><b>Event streams.</b> {@code Events} keeps one stream per session, which may carry other
@@ -113,13 +115,17 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
         return CompletableFuture.completedFuture(sessionId);
     }
 
+    /** The refusal of a read of {@code name} by {@code identity} (null: unauthenticated). */
+    static PermissionDeniedException mayNotRead(String identity, String name) {
+        return new PermissionDeniedException(
+                (identity == null ? "an unauthenticated client" : "identity " + identity) + " may not read " + name);
+    }
+
     /** The name, or a failure if the caller may not read it. */
     private CompletableFuture<String> readable(String name) {
         String identity = Authenticator.IDENTITY.get();
         if (!backend.mayRead(identity, name)) {
-            return CompletableFuture.failedFuture(new PermissionDeniedException(
-                    (identity == null ? "an unauthenticated client" : "identity " + identity) + " may not read "
-                            + name));
+            return CompletableFuture.failedFuture(mayNotRead(identity, name));
         }
         return CompletableFuture.completedFuture(name);
     }
@@ -167,6 +173,17 @@ public final class HoldfastGrpcService extends HoldfastGrpc.HoldfastImplBase {
                 current -> IsCurrentHolderResponse.newBuilder()
                         .setCurrent(Boolean.TRUE.equals(current))
                         .build());
+    }
+
+    /** Several tokens in one read: see {@link ManyFenceChecks}. */
+    @Override
+    public void isCurrentHolderMany(
+            IsCurrentHolderManyRequest request, StreamObserver<IsCurrentHolderManyResponse> out) {
+        String identity = Authenticator.IDENTITY.get();
+        unary(
+                out,
+                traced(SpanName.FENCE_CHECK, null, () -> ManyFenceChecks.answer(backend, identity, request)),
+                r -> r);
     }
 
     @Override

@@ -196,6 +196,50 @@ class HoldfastGrpcServiceTest {
     }
 
     @Test
+    void severalTokensAreCheckedInOneCallOneAnswerEachInOrder() {
+        io.holdfast.protocol.v1.IsCurrentHolderManyRequest.Builder asked =
+                io.holdfast.protocol.v1.IsCurrentHolderManyRequest.newBuilder();
+        for (long token : new long[] {41, 42, 7, 42}) {
+            asked.addChecks(
+                    IsCurrentHolderRequest.newBuilder().setName("x/" + token).setToken(token));
+        }
+        assertThat(stub.isCurrentHolderMany(asked.build()).getCurrentList()).containsExactly(false, true, false, true);
+        assertThat(stub.isCurrentHolderMany(io.holdfast.protocol.v1.IsCurrentHolderManyRequest.getDefaultInstance())
+                        .getCurrentList())
+                .isEmpty();
+    }
+
+    @Test
+    void aCheckOfSeveralTokensNamingAnUnreadableLockOrTooManyIsRefusedWhole() {
+        backend.readable = name -> !name.startsWith("secret/");
+        io.holdfast.protocol.v1.IsCurrentHolderManyRequest unreadable =
+                io.holdfast.protocol.v1.IsCurrentHolderManyRequest.newBuilder()
+                        .addChecks(IsCurrentHolderRequest.newBuilder()
+                                .setName("open/a")
+                                .setToken(42))
+                        .addChecks(IsCurrentHolderRequest.newBuilder()
+                                .setName("secret/b")
+                                .setToken(42))
+                        .build();
+        assertThatThrownBy(() -> stub.isCurrentHolderMany(unreadable))
+                .isInstanceOfSatisfying(
+                        StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED))
+                .hasMessageContaining("may not read secret/b");
+
+        io.holdfast.protocol.v1.IsCurrentHolderManyRequest.Builder tooMany =
+                io.holdfast.protocol.v1.IsCurrentHolderManyRequest.newBuilder();
+        for (int i = 0; i <= ManyFenceChecks.MAX_CHECKS; i++) {
+            tooMany.addChecks(IsCurrentHolderRequest.newBuilder().setName("n").setToken(i));
+        }
+        assertThatThrownBy(() -> stub.isCurrentHolderMany(tooMany.build()))
+                .isInstanceOfSatisfying(
+                        StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT))
+                .hasMessageContaining("at most 10000 checks a call, not 10001");
+    }
+
+    @Test
     void aFollowerNamesTheLeaderInTheTrailers() {
         backend.submit = c -> CompletableFuture.failedFuture(new NotLeaderException("follower", "10.0.0.2:4653"));
         StatusRuntimeException e = callFails(Convert.toProto(RELEASE));

@@ -39,6 +39,14 @@ final class ScriptedLockService implements LockService {
         return keepAlive.apply(sessionId);
     }
 
+    /** Whether the caller may read a name (its identity is not known here). */
+    volatile java.util.function.Predicate<String> readable = name -> true;
+
+    @Override
+    public boolean mayRead(String identity, String name) {
+        return readable.test(name);
+    }
+
     @Override
     public boolean mayUseSession(String identity, String sessionId) {
         return usable.test(sessionId);

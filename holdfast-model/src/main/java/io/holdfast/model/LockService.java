@@ -130,6 +130,23 @@ public interface LockService extends AutoCloseable {
 
     CompletableFuture<Boolean> isCurrentHolder(String name, long token);
 
+    /**
+     * Several tokens checked at once: one answer per check, in the order given, each what {@link
+     * #isCurrentHolder} answers. A networked service reads them all at one point, in one call; the
+     * future fails as a whole when the service could not read (unreachable, no leader), and then
+     * nothing is known of any check. By default each is checked alone, and the future fails if any
+     * of them failed.
+     */
+    default CompletableFuture<List<Boolean>> isCurrentHolderMany(List<FenceCheck> checks) {
+        List<CompletableFuture<Boolean>> each = new java.util.ArrayList<>(checks.size());
+        checks.forEach(c -> each.add(isCurrentHolder(c.name(), c.token())));
+        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(done -> {
+            List<Boolean> answers = new java.util.ArrayList<>(each.size());
+            each.forEach(f -> answers.add(f.join()));
+            return List.copyOf(answers);
+        });
+    }
+
     CompletableFuture<Optional<RegisterValue>> readRegister(String key);
 
     /**

@@ -6,6 +6,7 @@ import io.holdfast.LockInfo;
 import io.holdfast.UnavailableException;
 import io.holdfast.internal.DaemonThreads;
 import io.holdfast.model.Command;
+import io.holdfast.model.FenceCheck;
 import io.holdfast.model.LockService;
 import io.holdfast.model.RegisterValue;
 import io.holdfast.model.Reply;
@@ -13,7 +14,6 @@ import io.holdfast.protocol.Convert;
 import io.holdfast.protocol.TlsFiles;
 import io.holdfast.protocol.v1.DescribeRequest;
 import io.holdfast.protocol.v1.HoldfastGrpc;
-import io.holdfast.protocol.v1.IsCurrentHolderRequest;
 import io.holdfast.protocol.v1.ListRequest;
 import io.holdfast.protocol.v1.ReadRegisterRequest;
 import java.time.Duration;
@@ -65,12 +65,12 @@ public final class ClusterTransport implements LockService {
     private final Map<String, EventStream> streams = new ConcurrentHashMap<>();
     private final Members members;
     private final ScheduledExecutorService scheduler;
-    /** The sessions' heartbeats, sent together. */
-    private final HeartbeatBatches heartbeats;
+    private final HeartbeatBatches heartbeats; // the sessions' heartbeats, sent together
     /** After a move, the started event streams wait for the new member's answer to a heartbeat. */
     private final HeartbeatsFirst heartbeatsFirst;
     /** After a move, the started streams re-open as shared calls. */
     private final SharedOpens sharedOpens;
+    private final FenceChecks fenceChecks; // the fencing-token checks, sent together
 
     /**
      * gRPC in plaintext.
@@ -156,6 +156,7 @@ public final class ClusterTransport implements LockService {
         this.heartbeats = HeartbeatBatches.overMembers(members, scheduler, callTimeout);
         this.heartbeatsFirst = new HeartbeatsFirst(heartbeats, scheduler, callTimeout);
         this.sharedOpens = new SharedOpens(members, heartbeatsFirst::gate, scheduler);
+        this.fenceChecks = FenceChecks.overMembers(members, scheduler, callTimeout);
     }
 
     @Override
@@ -252,13 +253,13 @@ public final class ClusterTransport implements LockService {
 
     @Override
     public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
-        return read(
-                HoldfastGrpc.getIsCurrentHolderMethod(),
-                IsCurrentHolderRequest.newBuilder()
-                        .setName(name)
-                        .setToken(token)
-                        .build(),
-                r -> r.getCurrent());
+        return fenceChecks.check(name, token);
+    }
+
+    /** Sent with this transport's other checks, as {@link #isCurrentHolder} is ({@link FenceChecks}). */
+    @Override
+    public CompletableFuture<List<Boolean>> isCurrentHolderMany(List<FenceCheck> checks) {
+        return fenceChecks.checkAll(checks);
     }
 
     @Override

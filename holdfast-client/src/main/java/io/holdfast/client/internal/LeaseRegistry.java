@@ -5,7 +5,9 @@ import io.holdfast.lease.LeaseRequest;
 import io.holdfast.lease.ManagedLease;
 import io.holdfast.model.Command;
 import io.holdfast.model.Event;
+import io.holdfast.model.FenceCheck;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
@@ -100,17 +102,27 @@ final class LeaseRegistry {
         }
     }
 
-    /** Events may have been lost: checks with the service that every lease is still current. */
+    /**
+     * Events may have been lost: checks with the service that every lease is still current, all in
+     * one request ({@link io.holdfast.model.LockService#isCurrentHolderMany}).
+     */
     void checkAll() {
-        for (RuntimeLease lease : new ArrayList<>(leases.values())) {
-            parts.transport()
-                    .isCurrentHolder(lease.name(), lease.fencingToken())
-                    .whenComplete((current, error) -> {
-                        if (Boolean.FALSE.equals(current)) {
-                            lease.markLost("it was taken away while this client was disconnected");
-                        }
-                    });
+        List<RuntimeLease> held = new ArrayList<>(leases.values());
+        if (held.isEmpty()) {
+            return;
         }
+        List<FenceCheck> checks = new ArrayList<>(held.size());
+        held.forEach(lease -> checks.add(new FenceCheck(lease.name(), lease.fencingToken())));
+        parts.transport().isCurrentHolderMany(checks).whenComplete((current, error) -> {
+            if (error != null || current.size() != held.size()) {
+                return; // nothing is known: the leases stay as they are, as after a failed single check
+            }
+            for (int i = 0; i < held.size(); i++) {
+                if (Boolean.FALSE.equals(current.get(i))) {
+                    held.get(i).markLost("it was taken away while this client was disconnected");
+                }
+            }
+        });
     }
 
     /** The session is gone: every lease is lost. */

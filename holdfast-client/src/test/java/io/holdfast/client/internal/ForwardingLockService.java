@@ -64,6 +64,11 @@ abstract class ForwardingLockService implements LockService {
     }
 
     @Override
+    public CompletableFuture<List<Boolean>> isCurrentHolderMany(List<io.holdfast.model.FenceCheck> checks) {
+        return delegate.isCurrentHolderMany(checks);
+    }
+
+    @Override
     public CompletableFuture<Optional<RegisterValue>> readRegister(String key) {
         return delegate.readRegister(key);
     }

@@ -3,6 +3,7 @@ package io.holdfast.server.leadership;
 import io.holdfast.LockInfo;
 import io.holdfast.UnavailableException;
 import io.holdfast.internal.Causes;
+import io.holdfast.model.FenceCheck;
 import io.holdfast.model.KeyPage;
 import io.holdfast.model.RegisterValue;
 import io.holdfast.server.raft.LockStateMachine;
@@ -21,7 +22,8 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 
 /**
  * The reads a client makes of the table ({@code Describe}, {@code List}, {@code IsCurrentHolder},
- * {@code ReadRegister}, {@code Keys}): linearizable, at any member (ADR 0003).
+ * {@code IsCurrentHolderMany}, {@code ReadRegister}, {@code Keys}): linearizable, at any member (ADR
+ * 0003).
  *
  * <p><b>Guarantees.</b> Each read sees every write acknowledged before it was asked. At the
  * leader it passes the leader's read barrier and lease ({@link RaftGateway#afterBarrier}), then
@@ -93,6 +95,21 @@ public final class LeaderReads {
 
     public CompletableFuture<Boolean> isCurrentHolder(String name, long token) {
         return linearizable(now -> machine.read(t -> t.isCurrentHolder(name, token)));
+    }
+
+    /**
+     * Each token checked as {@link #isCurrentHolder} does, all at one point: one barrier (or one
+     * read index at a member that does not lead) and one pass under the state machine's lock, however
+     * many there are.
+     */
+    public CompletableFuture<List<Boolean>> isCurrentHolderMany(List<FenceCheck> checks) {
+        return linearizable(now -> machine.read(t -> {
+            List<Boolean> current = new java.util.ArrayList<>(checks.size());
+            for (FenceCheck c : checks) {
+                current.add(t.isCurrentHolder(c.name(), c.token()));
+            }
+            return List.copyOf(current);
+        }));
     }
 
     public CompletableFuture<Optional<RegisterValue>> readRegister(String key) {

@@ -222,6 +222,12 @@ public final class RaftLockService implements LockService {
         return parts.reads().isCurrentHolder(name, token);
     }
 
+    /** Every check in one linearizable read ({@link io.holdfast.server.leadership.LeaderReads#isCurrentHolderMany}). */
+    @Override
+    public CompletableFuture<List<Boolean>> isCurrentHolderMany(List<io.holdfast.model.FenceCheck> checks) {
+        return parts.reads().isCurrentHolderMany(checks);
+    }
+
     @Override
     public CompletableFuture<Optional<RegisterValue>> readRegister(String key) {
         return parts.reads().readRegister(key);

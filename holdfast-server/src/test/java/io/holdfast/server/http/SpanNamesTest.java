@@ -98,7 +98,7 @@ class SpanNamesTest {
             op("holdfast.token.revoke", http(), grpc("Submit/REVOKE_TOKEN")),
             op("holdfast.lock.describe", http("getLock"), grpc("Describe")),
             op("holdfast.lock.list", http("listLocks"), grpc("List")),
-            op("holdfast.fence.check", http("fence"), grpc("IsCurrentHolder")),
+            op("holdfast.fence.check", http("fence"), grpc("IsCurrentHolder", "IsCurrentHolderMany")),
             op("holdfast.register.read", http("readRegister"), grpc("ReadRegister")),
             // A key's GET reads a page of one key, as the Java client's get does over Keys.
             op("holdfast.key.list", http("getKey", "listKeys"), grpc("Keys")),
@@ -248,6 +248,13 @@ class SpanNamesTest {
                 s -> s.isCurrentHolder(IsCurrentHolderRequest.newBuilder()
                         .setName("grpc/a")
                         .setToken(1)
+                        .build()));
+        calls.put(
+                "IsCurrentHolderMany",
+                s -> s.isCurrentHolderMany(io.holdfast.protocol.v1.IsCurrentHolderManyRequest.newBuilder()
+                        .addChecks(IsCurrentHolderRequest.newBuilder()
+                                .setName("grpc/a")
+                                .setToken(1))
                         .build()));
         calls.put(
                 "ReadRegister",
