@@ -30,8 +30,10 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * reads the local table under the state machine's lock. At a member that does not lead it asks the
  * leader for its read index ({@link ReadIndex}: the leader's applied index after that same barrier
  * and lease check), waits until this replica has applied that index, and reads its own table, with
- * the leader's cluster clock; one that has not applied that index within its bound fails the read
- * with {@link UnavailableException}, so that its client asks another member. A member that knows
+ * the leader's cluster clock (one request at a time, shared by every read that arrived while the
+ * one before it was in flight: {@link SharedReadIndex}); one that has not applied that index within
+ * its bound fails the read with {@link UnavailableException}, so that its client asks another
+ * member. A member that knows
  * no leader fails the read at once with {@link io.holdfast.model.NotLeaderException} naming none;
  * one whose leader refuses (it does not lead, or lacks its lease) or that reaches no leader fails
  * the read with {@link UnavailableException}; one whose leader runs a build without read indexes,
@@ -50,11 +52,12 @@ public final class LeaderReads {
     private final RaftGateway raft;
     private final LeaderDuties duties;
     private final LockStateMachine machine;
-    private final Function<TableQuery, CompletableFuture<ByteString>> leader;
     private final Executor asker;
     private final java.util.function.BooleanSupplier leaderKnown;
     private final ScheduledExecutorService timer;
     private final long catchUpMillis;
+    /** The read indexes asked of the leader, one at a time, each shared by the reads that wait for it. */
+    private final SharedReadIndex<ByteString> readIndexes;
 
     /**
      * @param leader asks the leader, as {@link LeaderLink#askAsync}
@@ -81,8 +84,8 @@ public final class LeaderReads {
         this.raft = raft;
         this.duties = duties;
         this.machine = machine;
-        this.leader = leader;
         this.asker = asker;
+        this.readIndexes = new SharedReadIndex<>(() -> LeaderLink.asked(leader, ReadIndex.QUERY));
     }
 
     public CompletableFuture<Optional<LockInfo>> describe(String name) {
@@ -137,7 +140,8 @@ public final class LeaderReads {
         if (!leaderKnown.getAsBoolean()) {
             return CompletableFuture.failedFuture(raft.notLeader()); // cut off, or an election under way
         }
-        return LeaderLink.asked(leader, ReadIndex.QUERY)
+        return readIndexes
+                .get()
                 .handleAsync(this::readIndex, asker)
                 .thenCompose(index -> machine.appliedWaits()
                         .within(index.index(), asker, timer, catchUpMillis, "member " + raft.selfId())
