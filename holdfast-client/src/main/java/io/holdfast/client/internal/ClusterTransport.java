@@ -66,10 +66,8 @@ public final class ClusterTransport implements LockService {
     private final Members members;
     private final ScheduledExecutorService scheduler;
     private final HeartbeatBatches heartbeats; // the sessions' heartbeats, sent together
-    /** After a move, the started event streams wait for the new member's answer to a heartbeat. */
-    private final HeartbeatsFirst heartbeatsFirst;
-    /** After a move, the started streams re-open as shared calls. */
-    private final SharedOpens sharedOpens;
+    private final HeartbeatsFirst heartbeatsFirst; // after a move, started streams wait for a heartbeat's answer
+    private final SharedOpens sharedOpens; // after a move, the started streams re-open as shared calls
     private final FenceChecks fenceChecks; // the fencing-token checks, sent together
 
     /**
