@@ -119,6 +119,14 @@ public final class HeldLocksCommand implements Callable<Integer>, CliCommand {
                     + " or locks pass a default quota; default: ${DEFAULT-VALUE}).")
     PopulationCommand.Security tls;
 
+    @Option(
+            names = "--calls",
+            paramLabel = "home|leader",
+            defaultValue = "home",
+            description = "Where the clients' calls go: each connection to a home member, which forwards writes to"
+                    + " the leader, or every call to the leader (default: ${DEFAULT-VALUE}).")
+    String calls;
+
     @Override
     public List<String> parent() {
         return List.of("bench");
@@ -129,6 +137,9 @@ public final class HeldLocksCommand implements Callable<Integer>, CliCommand {
         if (sessions < 1 || locks < 0 || sessionsPerConnection < 1) {
             throw new CliFailure(
                     ExitCodes.USAGE, "--sessions and --sessions-per-connection must be positive, --locks at least 0");
+        }
+        if (!calls.equals("home") && !calls.equals("leader")) {
+            throw new CliFailure(ExitCodes.USAGE, "--calls is home or leader, not '" + calls + "'");
         }
         if (basePort < 1 || basePort + 30 > 65_535) {
             throw new CliFailure(ExitCodes.USAGE, "--base-port must leave room for three nodes below 65535");
@@ -141,7 +152,17 @@ public final class HeldLocksCommand implements Callable<Integer>, CliCommand {
                         && PopulationBench.passesDefaultQuotas(
                                 List.of(new Step("sessions", sessions), new Step("locks", locks))));
         HeldLocksBench.Settings settings = new HeldLocksBench.Settings(
-                sessions, locks, dir, basePort, jvm, serverOptions, sessionTtl, sessionsPerConnection, limit, secured);
+                sessions,
+                locks,
+                dir,
+                basePort,
+                jvm,
+                serverOptions,
+                sessionTtl,
+                sessionsPerConnection,
+                limit,
+                secured,
+                calls.equals("leader"));
         PrintWriter out = spec.commandLine().getOut();
         HeldLocksBench.Result result;
         try {

@@ -19,7 +19,8 @@ import java.util.Optional;
  * leader's log moves on past a snapshot, so that the leader must send it one).
  *
  * <p>The locks are taken as the population benchmark takes them ({@link Crowd}): sessions of the real Java client
- * share connections, held lock {@code i} is taken by session {@code i mod sessions}, 256 acquires in flight.
+ * share connections, held lock {@code i} is taken by session {@code i mod sessions}, 256 acquires in flight; each
+ * connection at a home member, or, to read apart what forwarding costs, every call at the leader.
  * While the follower is down, a few clients write ({@link Disruptions}) until the leader has purged its log past
  * what the follower applied.
  *
@@ -45,7 +46,8 @@ public final class HeldLocksBench {
             Duration sessionTtl,
             int sessionsPerConnection,
             Duration limit,
-            boolean secured) {}
+            boolean secured,
+            boolean atLeader) {}
 
     /** What the cluster holds at the end: the checkable outcome of a run. */
     public record Report(int sessionsOpen, long sessionsExpired, int held, boolean restarted, boolean caughtUp) {}
@@ -81,8 +83,13 @@ public final class HeldLocksBench {
                     settings.serverJvmOptions(),
                     secured == null ? "plaintext, no access rules" : "TLS and access rules lifting the quotas",
                     settings.dir());
-            try (Crowd crowd = new Crowd(
-                    nodes.backendUri(), settings.sessionTtl(), settings.sessionsPerConnection(), REQUEST_TIMEOUT)) {
+            String uri = nodes.backendUri();
+            if (settings.atLeader()) {
+                uri += (uri.contains("?") ? "&" : "?") + "calls=leader"; // no home member: nothing forwarded
+            }
+            print("clients: %s", settings.atLeader() ? "every call to the leader" : "each connection at a home member");
+            try (Crowd crowd =
+                    new Crowd(uri, settings.sessionTtl(), settings.sessionsPerConnection(), REQUEST_TIMEOUT)) {
                 return measure(nodes, crowd);
             } catch (RuntimeException e) {
                 print("load at the failure: %s", loadAverage());

@@ -385,6 +385,8 @@ class BenchCommandTest {
                 .contains("held: 1,000 over 10 sessions (10 open, 0 expired); follower restarted: yes; caught up"
                         + " from a snapshot: yes");
         assertThat(bench("held-locks", "--sessions", "0")).isEqualTo(ExitCodes.USAGE);
+        assertThat(bench("held-locks", "--calls", "follower")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("--calls is home or leader, not 'follower'");
     }
 
     /**
