@@ -48,8 +48,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Reads of what a caller may not read.</b> A call about one name ({@code Describe}, {@code
  * IsCurrentHolder}, {@code ReadRegister}, a watch of a lock or a register) is refused with {@code
- * PERMISSION_DENIED}, and so is a check of several tokens ({@code IsCurrentHolderMany}) that names one; a call about many ({@code List}, {@code Keys}, a watch of a prefix or of keys)
- * answers only the names the caller may read.
+ * PERMISSION_DENIED}, and so is a check of several tokens ({@code IsCurrentHolderMany}) that names
+ * one; a call about many ({@code List}, {@code Keys}, a watch of a prefix or of keys) answers only
+ * the names the caller may read.
  *
  * <p><b>Event streams.</b> {@code Events} keeps one stream per session, which may carry other
  * sessions of the caller too, as {@link EventStreams} describes; a {@code CloseSession} answered

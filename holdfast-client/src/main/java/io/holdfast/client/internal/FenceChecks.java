@@ -23,9 +23,9 @@ import java.util.concurrent.TimeUnit;
  * next call, up to {@value #MAX_PER_CALL} in one {@code IsCurrentHolderMany}.
  *
  * <p><b>Why.</b> After a gap in its events (a move to another member), each session checks every
- * lease it holds. 10,000 sessions holding 100 locks each, on one client, sent 1,000,000 calls at
- * once; each was a read index at the leader, and the flood held the members' heartbeat rounds until
- * every session of the client had expired (docs/benchmarks.md, 2026-12-06). Batched, the same gap
+ * lease it holds. 10,000 sessions holding 100 locks each, on one client, sent up to 1,000,000
+ * calls at once, each a read index asked of the leader by a member that does not lead, and every
+ * session of the client expired (docs/benchmarks.md, 2026-12-06); batched, none did. The same gap
  * costs a thousand calls, a few at a time.
  *
  * <p><b>Guarantees.</b>
