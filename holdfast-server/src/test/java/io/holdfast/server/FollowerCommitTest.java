@@ -50,7 +50,7 @@ class FollowerCommitTest {
     }
 
     /** The cluster's URI with member {@code home} first, and {@code calls=first}: the client's home. */
-    private static String homedOn(TestCluster cluster, int home) {
+    static String homedOn(TestCluster cluster, int home) {
         String plain = cluster.uri();
         List<String> members = new ArrayList<>(
                 Arrays.asList(plain.substring("holdfast://".length()).split(",")));

@@ -2,20 +2,17 @@ package io.holdfast.client.internal;
 
 import io.grpc.Status;
 import io.holdfast.Ticker;
+import io.holdfast.internal.CallBatches;
 import io.holdfast.model.FenceCheck;
 import io.holdfast.protocol.GrpcErrors;
 import io.holdfast.protocol.v1.HoldfastGrpc;
 import io.holdfast.protocol.v1.IsCurrentHolderManyRequest;
 import io.holdfast.protocol.v1.IsCurrentHolderRequest;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The fencing-token checks of one transport ({@code IsCurrentHolder}), sent together: at most
@@ -64,18 +61,7 @@ final class FenceChecks {
         CompletableFuture<Boolean> one(FenceCheck check);
     }
 
-    private record Pending(FenceCheck check, CompletableFuture<Boolean> answer) {}
-
-    private final Sender sender;
-    private final Executor executor;
-    private final Ticker ticker;
-
-    private final ArrayDeque<Pending> waiting = new ArrayDeque<>(); // guarded by this
-    private int inFlight; // guarded by this
-    /** Until when ({@link Ticker#nanos}) checks go one call each; meaningful while {@link #singles}. */
-    private long singlesUntil; // guarded by this
-
-    private boolean singles; // guarded by this
+    private final CallBatches<FenceCheck, Boolean> batches;
 
     /**
      * Checks sent to the members as reads ({@link RedirectingCall}): to the home (or the believed
@@ -129,125 +115,34 @@ final class FenceChecks {
      * @param ticker the clock of the singles' window
      */
     FenceChecks(Sender sender, Executor executor, Ticker ticker) {
-        this.sender = sender;
-        this.executor = executor;
-        this.ticker = ticker;
+        this.batches = new CallBatches<>(
+                new CallBatches.Sender<>() {
+                    @Override
+                    public CompletableFuture<List<Boolean>> many(List<FenceCheck> checks) {
+                        return sender.many(checks);
+                    }
+
+                    @Override
+                    public CompletableFuture<Boolean> one(FenceCheck check) {
+                        return sender.one(check);
+                    }
+                },
+                new CallBatches.Limits(
+                        MAX_IN_FLIGHT, MAX_PER_CALL, Long.MAX_VALUE, CallBatches.seconds(SINGLES_FOR_SECONDS)),
+                c -> 0,
+                FenceChecks::unknownCall,
+                executor,
+                ticker);
     }
 
     /** Whether {@code token} is a current grant of {@code name}, asked with the others waiting. */
     CompletableFuture<Boolean> check(String name, long token) {
-        Pending p = new Pending(new FenceCheck(name, token), new CompletableFuture<>());
-        List<Pending> now;
-        synchronized (this) {
-            waiting.add(p);
-            now = next();
-        }
-        send(now);
-        return p.answer();
+        return batches.ask(new FenceCheck(name, token));
     }
 
     /** Every check, with the others waiting: one answer each, in order; fails if any failed. */
     CompletableFuture<List<Boolean>> checkAll(List<FenceCheck> checks) {
-        List<CompletableFuture<Boolean>> each = new ArrayList<>(checks.size());
-        List<List<Pending>> calls = new ArrayList<>();
-        synchronized (this) {
-            for (FenceCheck c : checks) {
-                Pending p = new Pending(c, new CompletableFuture<>());
-                each.add(p.answer());
-                waiting.add(p);
-            }
-            for (List<Pending> call = next(); call != null; call = next()) {
-                calls.add(call);
-            }
-        }
-        calls.forEach(this::send);
-        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(done -> {
-            List<Boolean> answers = new ArrayList<>(each.size());
-            each.forEach(f -> answers.add(f.join()));
-            return answers;
-        });
-    }
-
-    /** The next call's checks, counted in flight, if a call may start and checks wait; else null. */
-    private List<Pending> next() {
-        if (waiting.isEmpty() || inFlight >= MAX_IN_FLIGHT) {
-            return null;
-        }
-        if (singles && ticker.nanos() - singlesUntil >= 0) {
-            singles = false;
-        }
-        int n = singles ? 1 : Math.min(MAX_PER_CALL, waiting.size());
-        List<Pending> call = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            call.add(waiting.poll());
-        }
-        inFlight++;
-        return call;
-    }
-
-    private void send(List<Pending> call) {
-        if (call == null) {
-            return;
-        }
-        CompletableFuture<List<Boolean>> sent;
-        try {
-            sent = call.size() == 1
-                    ? sender.one(call.get(0).check()).thenApply(List::of)
-                    : sender.many(call.stream().map(Pending::check).toList());
-        } catch (RuntimeException e) {
-            sent = CompletableFuture.failedFuture(e);
-        }
-        sent.whenComplete((answers, error) -> ended(call, answers, error));
-    }
-
-    /** A call ended: its checks are answered (or sent again one by one), and the next call starts. */
-    private void ended(List<Pending> call, List<Boolean> answers, Throwable error) {
-        boolean unknown = error != null && call.size() > 1 && unknownCall(error);
-        synchronized (this) {
-            inFlight--;
-            if (unknown) {
-                singles = true;
-                singlesUntil = ticker.nanos() + TimeUnit.SECONDS.toNanos(SINGLES_FOR_SECONDS);
-                for (int i = call.size() - 1; i >= 0; i--) {
-                    waiting.addFirst(call.get(i)); // sent again, one call each, before the others
-                }
-            }
-        }
-        if (!unknown) {
-            if (error == null && answers.size() == call.size()) {
-                for (int i = 0; i < call.size(); i++) {
-                    call.get(i).answer().complete(answers.get(i));
-                }
-            } else {
-                Throwable why = error != null
-                        ? GrpcErrors.unwrap(error)
-                        : new io.holdfast.UnavailableException(
-                                "the member answered " + answers.size() + " checks of " + call.size());
-                call.forEach(p -> p.answer().completeExceptionally(why));
-            }
-        }
-        try {
-            executor.execute(this::drain);
-        } catch (RejectedExecutionException closed) {
-            List<Pending> left;
-            synchronized (this) {
-                left = new ArrayList<>(waiting);
-                waiting.clear();
-            }
-            io.holdfast.UnavailableException why = new io.holdfast.UnavailableException("the client is closed");
-            left.forEach(p -> p.answer().completeExceptionally(why));
-        }
-    }
-
-    /** Starts the calls that may start now. */
-    private void drain() {
-        List<List<Pending>> calls = new ArrayList<>();
-        synchronized (this) {
-            for (List<Pending> call = next(); call != null; call = next()) {
-                calls.add(call);
-            }
-        }
-        calls.forEach(this::send);
+        return batches.askAll(checks);
     }
 
     /** Whether a member answered that it does not know the call. */

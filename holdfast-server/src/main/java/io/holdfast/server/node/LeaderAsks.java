@@ -119,7 +119,8 @@ final class LeaderAsks implements AutoCloseable {
                 gateway::notLeader,
                 knowsLeader,
                 relayTimer,
-                CATCH_UP_MILLIS);
+                CATCH_UP_MILLIS,
+                ticker);
         this.relaySender = Executors.newSingleThreadExecutor(DaemonThreads.named("holdfast-relay-send-" + self));
         this.relay = new SessionRelay(
                 self,

@@ -1,6 +1,8 @@
 package io.holdfast.server.node;
 
+import io.holdfast.Ticker;
 import io.holdfast.UnavailableException;
+import io.holdfast.internal.CallBatches;
 import io.holdfast.internal.Causes;
 import io.holdfast.model.Command;
 import io.holdfast.model.NotLeaderException;
@@ -8,7 +10,9 @@ import io.holdfast.model.Reply;
 import io.holdfast.server.leadership.LeaderLink;
 import io.holdfast.server.raft.AppliedWaits;
 import io.holdfast.server.raft.Forward;
+import io.holdfast.server.raft.ForwardBatch;
 import io.holdfast.server.raft.TableQuery;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -55,6 +59,13 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * write and miss it (or an event of the write could come after the reply to a later read).
  */
 final class WriteForwarding {
+    /** Batches of writes to the leader in flight at once; the writes asked for meanwhile wait for the next. */
+    static final int BATCHES_IN_FLIGHT = 4;
+    /** The most writes in one batch. */
+    static final int MOST_PER_BATCH = 256;
+    /** The most bytes of writes in one batch (a write larger than that goes alone). */
+    static final long MOST_BYTES_PER_BATCH = 1 << 20;
+
     private final String nodeId;
     private final Function<TableQuery, CompletableFuture<ByteString>> leader;
     private final Executor sender;
@@ -63,12 +74,15 @@ final class WriteForwarding {
     private final java.util.function.BooleanSupplier leaderKnown;
     private final ScheduledExecutorService timer;
     private final long catchUpMillis;
+    /** The writes on their way to the leader, together when several wait ({@link ForwardBatch}). */
+    private final CallBatches<Forward, ByteString> batches;
 
     /**
      * @param leader asks the leader, as {@code LeaderLink#askAsync}
      * @param sender where the leader's answer is read and the reply handed out
      * @param leaderKnown whether this member knows of a leader: without one, a write fails at once
      * @param timer times {@code catchUpMillis}
+     * @param ticker the clock of the window in which an older leader is sent one write per request
      * @param catchUpMillis how long this member waits to apply the leader's index of a reply before
      *     it fails the write with {@link UnavailableException} (its client sends it again elsewhere,
      *     and is answered the first answer)
@@ -81,7 +95,8 @@ final class WriteForwarding {
             Supplier<NotLeaderException> notLeader,
             java.util.function.BooleanSupplier leaderKnown,
             ScheduledExecutorService timer,
-            long catchUpMillis) {
+            long catchUpMillis,
+            Ticker ticker) {
         this.nodeId = nodeId;
         this.timer = timer;
         this.catchUpMillis = catchUpMillis;
@@ -90,6 +105,35 @@ final class WriteForwarding {
         this.sender = sender;
         this.applied = applied;
         this.notLeader = notLeader;
+        this.batches = new CallBatches<>(
+                new CallBatches.Sender<>() {
+                    @Override
+                    public CompletableFuture<List<ByteString>> many(List<Forward> writes) {
+                        return LeaderLink.asked(leader, new ForwardBatch(writes))
+                                .thenApply(content -> ForwardBatch.Answer.parse(content, writes.size())
+                                        .orElseThrow(OlderLeader::new));
+                    }
+
+                    @Override
+                    public CompletableFuture<ByteString> one(Forward write) {
+                        return LeaderLink.asked(leader, write);
+                    }
+                },
+                new CallBatches.Limits(
+                        BATCHES_IN_FLIGHT, MOST_PER_BATCH, MOST_BYTES_PER_BATCH, CallBatches.seconds(60)),
+                w -> w.wire().size(),
+                e -> Causes.find(e, OlderLeader.class) != null,
+                sender,
+                ticker);
+    }
+
+    /** A leader whose build does not know batches answered one with nothing: writes go one request each. */
+    private static final class OlderLeader extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        OlderLeader() {
+            super("the leader's build does not take forwarded batches", null, false, false);
+        }
     }
 
     /** The leader's reply to {@code command}, once this member has applied it. */
@@ -105,7 +149,7 @@ final class WriteForwarding {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return LeaderLink.asked(leader, write).handleAsync(this::answer, sender).thenCompose(answer -> {
+        return batches.ask(write).handleAsync(this::answer, sender).thenCompose(answer -> {
             if (answer.refusal() != null) {
                 throw new CompletionException(new UnavailableException("member " + nodeId
                         + " forwarded the write to a node that does not lead (" + answer.refusal()

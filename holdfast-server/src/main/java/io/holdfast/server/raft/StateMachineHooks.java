@@ -57,6 +57,32 @@ public interface StateMachineHooks {
     }
 
     /**
+     * Writes a member forwards together ({@link ForwardBatch}), on the node that received them: each
+     * handed to {@link #forward} in the order given, one after the other without waiting (so that the
+     * leader's proposer sees them together), and answered as {@link #forward} answers it; a write
+     * whose answer failed is answered {@code UNAVAILABLE}.
+     */
+    default java.util.concurrent.CompletableFuture<ForwardBatch.Answer> forwardBatch(ForwardBatch batch) {
+        List<java.util.concurrent.CompletableFuture<Forward.Answer>> each = new java.util.ArrayList<>();
+        for (Forward write : batch.writes()) {
+            java.util.concurrent.CompletableFuture<Forward.Answer> answer;
+            try {
+                answer = forward(write);
+            } catch (RuntimeException e) {
+                answer = java.util.concurrent.CompletableFuture.failedFuture(e);
+            }
+            each.add(answer.handle((a, e) -> e == null
+                    ? a
+                    : Forward.Answer.failed(
+                            io.holdfast.ErrorCode.UNAVAILABLE, io.holdfast.internal.Causes.rootMessage(e), -1)));
+        }
+        return java.util.concurrent.CompletableFuture.allOf(each.toArray(java.util.concurrent.CompletableFuture[]::new))
+                .thenApply(done -> new ForwardBatch.Answer(each.stream()
+                        .map(java.util.concurrent.CompletableFuture::join)
+                        .toList()));
+    }
+
+    /**
      * A member asks for the read index ({@link ReadIndex}), on the node that received it: the
      * leader's applied index after its read barrier and lease check, or its refusal. Called on
      * Ratis's threads; must return at once.

@@ -27,6 +27,7 @@ public sealed interface TableQuery
                 TableQuery.TouchSessions,
                 TableQuery.Unknown,
                 Forward,
+                ForwardBatch,
                 ReadIndex {
     /** The read barrier (see the class comment). */
     TableQuery BARRIER = new Barrier();
@@ -57,6 +58,13 @@ public sealed interface TableQuery
         if (content.startsWith(Forward.PREFIX)) {
             return Forward.parse(content);
         }
+        if (content.startsWith(ForwardBatch.PREFIX)) {
+            try {
+                return ForwardBatch.parse(content);
+            } catch (IllegalArgumentException e) {
+                return new Unknown(content); // cut short: answered with nothing, as a query not known
+            }
+        }
         if (content.equals(ReadIndex.WIRE)) {
             return ReadIndex.QUERY;
         }
@@ -86,6 +94,15 @@ public sealed interface TableQuery
                         Forward.Answer.refused("this node is starting").message());
             }
             return hooks.forward(forward).thenApply(Forward.Answer::message);
+        }
+        if (this instanceof ForwardBatch batch) {
+            if (hooks == null) {
+                List<Forward.Answer> refused = new java.util.ArrayList<>();
+                batch.writes().forEach(w -> refused.add(Forward.Answer.refused("this node is starting")));
+                return java.util.concurrent.CompletableFuture.completedFuture(
+                        new ForwardBatch.Answer(refused).message());
+            }
+            return hooks.forwardBatch(batch).thenApply(ForwardBatch.Answer::message);
         }
         if (this instanceof ReadIndex) {
             if (hooks == null) {
