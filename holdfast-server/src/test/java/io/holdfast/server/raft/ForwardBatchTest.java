@@ -88,16 +88,7 @@ class ForwardBatchTest {
     void theLeaderHandsEveryWriteToItsGateBeforeAnyIsAnswered() {
         List<Forward> handed = new ArrayList<>();
         List<CompletableFuture<Forward.Answer>> pending = new ArrayList<>();
-        StateMachineHooks hooks = new StateMachineHooks() {
-            @Override
-            public void applied(Applied entry) {}
-
-            @Override
-            public void leaderReady() {}
-
-            @Override
-            public void notLeader() {}
-
+        StateMachineHooks hooks = new QuietHooks() {
             @Override
             public CompletableFuture<Forward.Answer> forward(Forward write) {
                 handed.add(write);

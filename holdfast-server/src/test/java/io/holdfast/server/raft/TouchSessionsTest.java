@@ -48,16 +48,7 @@ class TouchSessionsTest {
 
     @Test
     void theNodesHooksAnswerARoundAndAStartingNodeRefusesIt() {
-        StateMachineHooks hooks = new StateMachineHooks() {
-            @Override
-            public void applied(Applied entry) {}
-
-            @Override
-            public void leaderReady() {}
-
-            @Override
-            public void notLeader() {}
-
+        StateMachineHooks hooks = new QuietHooks() {
             @Override
             public Answer touchSessions(List<String> sessionIds) {
                 return Answer.of(sessionIds.stream()
