@@ -101,8 +101,14 @@ final class RehearsalGroup {
      */
     static Outcome run(ServerConfig config, int pairs, Ticker ticker, BooleanSupplier stop)
             throws IOException, InterruptedException {
+        return run(config, pairs, ticker, stop, Path.of(System.getProperty("java.io.tmpdir")));
+    }
+
+    /** {@link #run}, with the throwaway group's directory made inside {@code scratch}. */
+    static Outcome run(ServerConfig config, int pairs, Ticker ticker, BooleanSupplier stop, Path scratch)
+            throws IOException, InterruptedException {
         long start = ticker.nanos();
-        Path dir = Files.createTempDirectory("holdfast-rehearsal-");
+        Path dir = Files.createTempDirectory(scratch, "holdfast-rehearsal-");
         List<RehearsalMember> members = new ArrayList<>();
         Progress done = new Progress();
         try {

@@ -11,10 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,19 +31,22 @@ class LeaderRehearsalTest {
         return new ServerConfig("n1", peers, dataDir, "127.0.0.1", 2, -1, true, Duration.ofMillis(1000));
     }
 
-    private static Set<Path> rehearsalDirs() throws IOException {
-        try (Stream<Path> s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
-            return s.filter(p -> p.getFileName().toString().startsWith("holdfast-rehearsal-"))
-                    .collect(Collectors.toSet());
+    /**
+     * What is left in the directory a rehearsal made its group's in (this test's own: a server that
+     * rehearses elsewhere on the machine makes its own in the system's temporary directory).
+     */
+    private static List<Path> leftIn(Path scratch) throws IOException {
+        try (Stream<Path> s = Files.list(scratch)) {
+            return s.toList();
         }
     }
 
     @Test
     void writesEveryPairThroughTwoThrowawayLeadersAndLeavesNothingBehind() throws Exception {
         Path dataDir = dir.resolve("data");
-        Set<Path> before = rehearsalDirs();
+        Path scratch = Files.createDirectories(dir.resolve("scratch"));
 
-        RehearsalGroup.Outcome done = RehearsalGroup.run(member(dataDir), 300, Ticker.system(), () -> false);
+        RehearsalGroup.Outcome done = RehearsalGroup.run(member(dataDir), 300, Ticker.system(), () -> false, scratch);
 
         // Every pair granted (the acquire's reply was a grant) and released, and a read after each,
         // under the first leader and, once it died, under another (the clients' sessions kept).
@@ -55,7 +57,7 @@ class LeaderRehearsalTest {
         assertThat(done.rounds()).isEqualTo(RehearsalGroup.ROUNDS);
         // The node's data directory was never made, and the rehearsal's own is gone.
         assertThat(dataDir).doesNotExist();
-        assertThat(rehearsalDirs()).isEqualTo(before);
+        assertThat(leftIn(scratch)).isEmpty();
     }
 
     /**
@@ -85,15 +87,15 @@ class LeaderRehearsalTest {
 
     @Test
     void stopsEarlyWhenAskedAndStillCleansUp() throws Exception {
-        Set<Path> before = rehearsalDirs();
+        Path scratch = Files.createDirectories(dir.resolve("scratch"));
         long[] asked = {0};
 
-        RehearsalGroup.Outcome done =
-                RehearsalGroup.run(member(dir.resolve("data")), 1_000_000, Ticker.system(), () -> asked[0]++ > 200);
+        RehearsalGroup.Outcome done = RehearsalGroup.run(
+                member(dir.resolve("data")), 1_000_000, Ticker.system(), () -> asked[0]++ > 200, scratch);
 
         assertThat(done.pairs()).isLessThan(1_000_000);
         assertThat(done.rounds()).as("no round after the stop").isZero();
-        assertThat(rehearsalDirs()).isEqualTo(before);
+        assertThat(leftIn(scratch)).isEmpty();
     }
 
     @Test
