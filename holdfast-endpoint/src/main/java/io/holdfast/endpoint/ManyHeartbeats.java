@@ -38,9 +38,10 @@ final class ManyHeartbeats {
         Reply[] replies = new Reply[asked.size()];
         List<String> mine = new ArrayList<>(asked.size());
         List<Integer> at = new ArrayList<>(asked.size());
+        boolean[] may = backend.mayUseSessions(identity, asked);
         for (int i = 0; i < replies.length; i++) {
             String id = asked.get(i);
-            if (backend.mayUseSession(identity, id)) {
+            if (may[i]) {
                 mine.add(id);
                 at.add(i);
             } else {

@@ -57,6 +57,19 @@ public interface LockService extends AutoCloseable {
         return true;
     }
 
+    /**
+     * {@link #mayUseSession} for each of {@code sessionIds}, in their order: what a call of many
+     * heartbeats asks. A service that keeps its sessions under a lock answers them in a few holds of
+     * it, not one each (by default, one call each).
+     */
+    default boolean[] mayUseSessions(String identity, java.util.List<String> sessionIds) {
+        boolean[] out = new boolean[sessionIds.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = mayUseSession(identity, sessionIds.get(i));
+        }
+        return out;
+    }
+
     /** A heartbeat for the session: {@link Reply.Ok}, or a failure for an unknown session. */
     CompletableFuture<Reply> keepAlive(String sessionId);
 

@@ -223,6 +223,40 @@ class AuthTest {
     }
 
     @Test
+    void aCallOfManyHeartbeatsRefusesOnlyTheSessionsOfAnotherIdentity() throws Exception {
+        ClusterTransport alice = transport("alice");
+        ClusterTransport bob = transport("bob");
+        List<String> ids = List.of(
+                openSession(alice, "alice-session-many-0001"),
+                openSession(bob, "bob-session-many-000001"),
+                "nobody-session-many-0001",
+                openSession(alice, "alice-session-many-0002"),
+                openSession(bob, "bob-session-many-000002"));
+        // More than one hold of the table's lock (512 sessions each), the pattern crossing the edges.
+        List<String> asked = new ArrayList<>();
+        for (int i = 0; i < 1_103; i++) {
+            asked.add(ids.get(i % ids.size()));
+        }
+
+        List<Reply> replies = get(bob.keepAliveMany(asked));
+
+        assertThat(replies).hasSize(asked.size());
+        for (int i = 0; i < asked.size(); i++) {
+            String id = asked.get(i);
+            Reply r = replies.get(i);
+            if (id.startsWith("alice")) {
+                assertThat(failed(r, ErrorCode.PERMISSION_DENIED).message())
+                        .as("reply %d", i)
+                        .contains(id);
+            } else if (id.startsWith("nobody")) {
+                failed(r, ErrorCode.SESSION_EXPIRED);
+            } else {
+                assertThat(r).as("reply %d, bob's own %s", i, id).isEqualTo(Reply.Ok.INSTANCE);
+            }
+        }
+    }
+
+    @Test
     void aRevokedHolderIsFencedOutAndTheRevokeIsAudited() throws Exception {
         LockClient holder = certClient("alice");
         LockClient next = tokenClient(tokens.issue("carol", Duration.ofMinutes(5)));

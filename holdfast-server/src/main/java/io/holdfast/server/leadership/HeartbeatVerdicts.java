@@ -25,9 +25,11 @@ import java.util.function.Supplier;
 public final class HeartbeatVerdicts {
     /**
      * The sessions of a round read and touched at one hold of the table's lock and the duties'
-     * monitor, which the leader's apply path takes for every entry.
+     * monitor, which the leader's apply path takes for every entry; also the sessions of a call of
+     * many heartbeats whose identities are checked at one hold ({@code
+     * RaftLockService.mayUseSessions}).
      */
-    static final int SLICE = 512;
+    public static final int SLICE = 512;
 
     private HeartbeatVerdicts() {}
 
