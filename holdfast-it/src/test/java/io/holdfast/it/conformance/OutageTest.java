@@ -5,10 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.holdfast.it.ServerProcesses;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -171,6 +174,7 @@ class OutageTest {
             long elected = System.nanoTime();
             int leader = service.awaitServing(cluster, TTL_MILLIS);
             long back = System.nanoTime();
+            LocalTime backAt = LocalTime.now();
             System.out.printf(
                     "outage-%s: a leader %d ms after the restart's start, serving a write %d ms after that%n",
                     run,
@@ -232,13 +236,17 @@ class OutageTest {
                         .as(
                                 "%s: the registration is back within 5 s of the service returning (%s); the"
                                         + " service's writes after its first return, in ms from then: %s; the reads"
-                                        + " at n%d until then: %s; what the client reported, in ms from then: %s",
+                                        + " at n%d until then: %s; what the client reported, in ms from then: %s;"
+                                        + " the service first returned at %s (this machine's clock), and the"
+                                        + " driver's last lines then: %s",
                                 client,
                                 registered,
                                 probe.gaps(back),
                                 leader + 1,
                                 reads.get(client),
-                                timeline(reports, back))
+                                timeline(reports, back),
+                                backAt,
+                                driverLog(client, logs))
                         .isLessThan(5_000);
                 List<JsonNode> lines = reports.stream().map(Driver.Report::line).toList();
                 assertSessionLines(client, lines, "reg", old, renewed);
@@ -339,6 +347,28 @@ class OutageTest {
             }
         }
         return reports; // the assertions that follow say what is missing
+    }
+
+    /**
+     * The last lines of a client's driver log (its own log lines, with their times: each try of
+     * opening a session and what each member answered), for a failure's message; the Java
+     * client's are in this test's own output.
+     */
+    private static String driverLog(String client, Path logs) {
+        if (client.equals("java")) {
+            return "(the Java client runs in this JVM: its lines are in the test's output)";
+        }
+        Path log = logs.resolve(client + "-outage-driver.log");
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            StringBuilder out = new StringBuilder();
+            for (String line : lines.subList(Math.max(0, lines.size() - 40), lines.size())) {
+                out.append(System.lineSeparator()).append("  ").append(line, 0, Math.min(line.length(), 240));
+            }
+            return out.toString();
+        } catch (IOException | UncheckedIOException e) {
+            return "(" + log + " unread: " + e + ")";
+        }
     }
 
     /** Each line with its time in ms from {@code from} (negative: before), one per line. */

@@ -53,6 +53,14 @@ final class LeaderAsks implements AutoCloseable {
      */
     static final long CATCH_UP_MILLIS = 2000;
     /**
+     * How long a member waits for the leader's answer to a forwarded write before it tells its
+     * client to ask another member: with {@link #CATCH_UP_MILLIS}, within the clients' attempt
+     * timeout (5 s by default in each client), so that a client is answered UNAVAILABLE and moves
+     * on rather than waiting out its attempt. One try of {@link #FORWARD_TIMEOUT_MILLIS} and a
+     * redirect fit in it; the link's third try (up to 8 s for three members) does not.
+     */
+    static final long FORWARD_ANSWER_MILLIS = 2500;
+    /**
      * Forwarded writes and read indexes that wait for the leader's answer at once; more wait their
      * turn at this member (as many as the threads that each waited for one before the link asked
      * without blocking).
@@ -120,6 +128,7 @@ final class LeaderAsks implements AutoCloseable {
                 knowsLeader,
                 relayTimer,
                 CATCH_UP_MILLIS,
+                FORWARD_ANSWER_MILLIS,
                 ticker);
         this.relaySender = Executors.newSingleThreadExecutor(DaemonThreads.named("holdfast-relay-send-" + self));
         this.relay = new SessionRelay(

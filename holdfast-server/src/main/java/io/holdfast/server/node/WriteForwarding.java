@@ -17,7 +17,10 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
@@ -41,6 +44,12 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  *       client's invocation id, and the table answers a repeat with the first answer.
  *   <li>A member that knows no leader (cut off from the majority, or an election is under way)
  *       fails the write at once with {@link NotLeaderException} naming no leader.
+ *   <li>A member that has had no answer from the leader within {@code answerMillis} (a leader
+ *       that does not answer yet, a link still trying a member that no longer leads, writes queued
+ *       behind such tries) fails the write with {@link UnavailableException}, before its client's
+ *       own attempt gives up on it: the client sends it to another member at once, rather than
+ *       waiting out its attempt and a pause. The write may still reach the leader: the client's
+ *       repeat is answered with the first answer, as above.
  *   <li>A leader that does not lead any more refuses: the client is told {@link
  *       UnavailableException} (ask again: this member forwards to the next leader). A leader whose
  *       build does not know forwarding answers nothing: the client is told {@link
@@ -74,6 +83,7 @@ final class WriteForwarding {
     private final java.util.function.BooleanSupplier leaderKnown;
     private final ScheduledExecutorService timer;
     private final long catchUpMillis;
+    private final long answerMillis;
     /** The writes on their way to the leader, together when several wait ({@link ForwardBatch}). */
     private final CallBatches<Forward, ByteString> batches;
 
@@ -86,6 +96,8 @@ final class WriteForwarding {
      * @param catchUpMillis how long this member waits to apply the leader's index of a reply before
      *     it fails the write with {@link UnavailableException} (its client sends it again elsewhere,
      *     and is answered the first answer)
+     * @param answerMillis how long this member waits for the leader's answer to a write, from its
+     *     asking, before it fails the write with {@link UnavailableException}
      */
     WriteForwarding(
             String nodeId,
@@ -96,8 +108,10 @@ final class WriteForwarding {
             java.util.function.BooleanSupplier leaderKnown,
             ScheduledExecutorService timer,
             long catchUpMillis,
+            long answerMillis,
             Ticker ticker) {
         this.nodeId = nodeId;
+        this.answerMillis = answerMillis;
         this.timer = timer;
         this.catchUpMillis = catchUpMillis;
         this.leaderKnown = leaderKnown;
@@ -149,7 +163,7 @@ final class WriteForwarding {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return batches.ask(write).handleAsync(this::answer, sender).thenCompose(answer -> {
+        return bounded(batches.ask(write)).handleAsync(this::answer, sender).thenCompose(answer -> {
             if (answer.refusal() != null) {
                 throw new CompletionException(new UnavailableException("member " + nodeId
                         + " forwarded the write to a node that does not lead (" + answer.refusal()
@@ -163,6 +177,36 @@ final class WriteForwarding {
                         throw new CompletionException(answer.code().toException(answer.detail()));
                     });
         });
+    }
+
+    /**
+     * {@code asked}, or failed with {@link UnavailableException} once {@code answerMillis} passed
+     * without its answer (the ask itself goes on: a late answer is dropped).
+     */
+    private CompletableFuture<ByteString> bounded(CompletableFuture<ByteString> asked) {
+        if (asked.isDone()) {
+            return asked;
+        }
+        CompletableFuture<ByteString> out = new CompletableFuture<>();
+        ScheduledFuture<?> bound;
+        try {
+            bound = timer.schedule(
+                    () -> out.completeExceptionally(
+                            new UnavailableException("the leader did not answer within " + answerMillis + " ms")),
+                    answerMillis,
+                    TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            return asked; // the timer was shut down: the server is closing, which fails the ask
+        }
+        asked.whenComplete((bytes, failure) -> {
+            bound.cancel(false);
+            if (failure != null) {
+                out.completeExceptionally(failure);
+            } else {
+                out.complete(bytes);
+            }
+        });
+        return out;
     }
 
     private Forward.Answer answer(ByteString bytes, Throwable failure) {
