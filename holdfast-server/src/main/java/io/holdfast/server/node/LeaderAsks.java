@@ -57,7 +57,7 @@ final class LeaderAsks implements AutoCloseable {
      * client to ask another member: with {@link #CATCH_UP_MILLIS}, within the clients' attempt
      * timeout (5 s by default in each client), so that a client is answered UNAVAILABLE and moves
      * on rather than waiting out its attempt. One try of {@link #FORWARD_TIMEOUT_MILLIS} and a
-     * redirect fit in it; the link's third try (up to 8 s for three members) does not.
+     * redirect fit in it; the link's further tries (up to 8 s in all for three members) do not.
      */
     static final long FORWARD_ANSWER_MILLIS = 2500;
     /**
