@@ -1,3 +1,5 @@
+// Ceiling 420 lines, one idea: one process's crowd of sessions (its connections, locks, waiters and watchers),
+// and what became of them around a kill.
 package io.holdfast.bench.population;
 
 import io.holdfast.AcquireOptions;
@@ -5,6 +7,7 @@ import io.holdfast.Capability;
 import io.holdfast.ClientOptions;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
+import io.holdfast.SessionListener;
 import io.holdfast.Watch;
 import io.holdfast.WatchTarget;
 import io.holdfast.client.HoldfastProvider;
@@ -15,6 +18,7 @@ import io.holdfast.model.Reply;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -65,6 +69,9 @@ final class Crowd implements Generator {
      * worker one together, past the machine's 32,768 thread ids (docs/benchmarks.md, 2026-11-30).
      */
     private final ExecutorService callbacks = Executors.newFixedThreadPool(8, r -> daemon(r, "population-callbacks"));
+
+    /** Why sessions were lost, logged (a worker's log) and counted. */
+    private final SessionLosses losses = new SessionLosses(System.err, Clock.systemDefaultZone());
 
     private final List<LockService> connections = new ArrayList<>();
     private final List<ClusterTransport> transports = new ArrayList<>();
@@ -211,6 +218,12 @@ final class Crowd implements Generator {
                     () -> {
                         LockClient opened =
                                 ClientRuntime.open("holdfast", uri, connections.get(c), options, capabilities);
+                        opened.addSessionListener(new SessionListener() {
+                            @Override
+                            public void lost(String oldId, String cause) {
+                                losses.lost(oldId, cause);
+                            }
+                        });
                         sessions.add(opened);
                         sessionsOf.get(c).add(opened);
                         sessionsOn.get(c).incrementAndGet();
@@ -380,6 +393,9 @@ final class Crowd implements Generator {
     /** Closes every session (ending them on the service) and then the connections. */
     @Override
     public void close() throws InterruptedException {
+        if (losses.count() > 0) {
+            System.err.println("population: " + losses.count() + " sessions lost, by cause: " + losses.summary());
+        }
         for (Watch w : watches) {
             w.close();
         }
