@@ -41,6 +41,7 @@ type fakeCluster struct {
 	refuseOpens bool           // session opens are answered 503 UNAVAILABLE
 	refusePuts  bool           // key puts are answered 503 UNAVAILABLE (a service gone again)
 	refusedPuts int            // key puts so answered
+	silentOpens map[int]bool   // nodes that never answer a session open (it waits until the client gives up)
 	changed     chan struct{}  // closed and replaced on every change
 
 	changes     []map[string]any // watch events; the position after changes[i] is "<i+1>.0"
@@ -95,7 +96,7 @@ func newFakeCluster(t *testing.T, nodes, leader int) *fakeCluster {
 	f := &fakeCluster{
 		t: t, leader: leader, sessions: map[string]*fakeSession{}, holders: map[string]fakeGrant{},
 		nextToken: 100, registers: map[string]fakeRegister{}, drop: map[string]int{}, changed: make(chan struct{}),
-		down: map[int]bool{}, refuseKeys: map[string]bool{}, keys: map[string]fakeKey{}, keyQuota: 10000,
+		down: map[int]bool{}, silentOpens: map[int]bool{}, refuseKeys: map[string]bool{}, keys: map[string]fakeKey{}, keyQuota: 10000,
 	}
 	for i := 0; i < nodes; i++ {
 		i := i
@@ -266,6 +267,13 @@ func (f *fakeCluster) serve(node int, w http.ResponseWriter, r *http.Request) {
 	}
 	if strings.HasSuffix(path, "/events") {
 		f.events(w, r)
+		return
+	}
+	f.mu.Lock()
+	silent := r.Method == "POST" && path == "/api/v1/sessions" && f.silentOpens[node]
+	f.mu.Unlock()
+	if silent {
+		<-r.Context().Done()
 		return
 	}
 	if path == "/api/v1/watch" {

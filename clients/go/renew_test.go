@@ -423,3 +423,68 @@ func TestRejoinPausesDoubleFrom100msTo1sWithoutJitter(t *testing.T) {
 		}
 	}
 }
+
+// A renewal's try whose home never answers the open is not used up there:
+// its attempt at that member gets half the try, and another member opens the
+// session within the same try (no try fails, nothing is paused).
+func TestARenewalTryOutlivesAMemberThatNeverAnswersTheOpen(t *testing.T) {
+	f := serving(t)
+	logs := make(chan string, 64)
+	c, err := New(context.Background(), Config{
+		Members:        f.urls(),
+		Calls:          "first",
+		RequestTimeout: time.Second,
+		Logf: func(format string, args ...any) {
+			line := fmt.Sprintf(format, args...)
+			t.Log(line)
+			select {
+			case logs <- line:
+			default:
+			}
+		},
+	})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	h := newHeard(c)
+	old := c.SessionID()
+	f.mu.Lock()
+	f.silentOpens[0] = true
+	f.mu.Unlock()
+	f.expire(old)
+	if got := h.next(t); got[0] != "lost "+old {
+		t.Fatalf("first told %q, want lost %s", got, old)
+	}
+	if got := h.next(t); got[0] != "reestablished" || got[1] == old {
+		t.Fatalf("then told %q, want a new session", got)
+	}
+	for {
+		select {
+		case line := <-logs:
+			if strings.Contains(line, "opening a session after") {
+				t.Fatalf("a try failed at the silent member: %s", line)
+			}
+			continue
+		default:
+		}
+		break
+	}
+	at := f.hitsOf("/api/v1/sessions")
+	if len(at) < 3 || at[len(at)-1] == 0 {
+		t.Fatalf("session opens at nodes %v: want the first, then the silent home, then another", at)
+	}
+}
+
+// hitsOf is the nodes that the requests to path arrived at, in order.
+func (f *fakeCluster) hitsOf(path string) []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []int
+	for _, h := range f.hits {
+		if h.path == path {
+			out = append(out, h.node)
+		}
+	}
+	return out
+}

@@ -91,17 +91,23 @@ export class Session implements LeaseHost {
   /**
    * Opens a session at the home member with an id chosen here, so that an open whose answer was lost
    * is re-sent as is (the server answers an open of an existing id with the same settings 201).
+   * Each attempt at one member gets at most half of the time the try has when it begins (and at most
+   * the request timeout), so that a member that never answers leaves the try time for another: a
+   * renewal's try of one request timeout once went to a member that did not answer and was used up
+   * there (CI, 2026-12-06).
    */
   static async open(transport: Transport, options: SessionOptions, deadline?: number): Promise<Session> {
     const id = newSessionId();
     const body: Record<string, unknown> = { clientName: options.clientName, ttlMillis: options.ttlMs, sessionId: id };
     if (options.lockDelayMs !== undefined) body.lockDelayMillis = options.lockDelayMs;
+    const now = transport.clock.now();
+    const end = deadline ?? now + 3 * options.requestTimeoutMs;
     const answer = await transport.call({
       method: "POST",
       path: "/api/v1/sessions",
       body,
-      attemptTimeoutMs: options.requestTimeoutMs,
-      deadline: deadline ?? transport.clock.now() + 3 * options.requestTimeoutMs,
+      attemptTimeoutMs: Math.min(options.requestTimeoutMs, Math.max(50, (end - now) / 2)),
+      deadline: end,
     });
     const sessionId = typeof answer.body?.sessionId === "string" ? answer.body.sessionId : id;
     const ttl = typeof answer.body?.ttlMillis === "number" ? answer.body.ttlMillis : options.ttlMs;

@@ -319,3 +319,34 @@ test("the pauses before a rejoin is tried again: 100 ms doubling to 1 s, no jitt
   );
   assert.deepEqual([REJOIN_FIRST_MS, REJOIN_CAP_MS], [100, 1000]);
 });
+
+test("a renewal's try outlives a member that never answers the open: another member opens it within the try", async () => {
+  const cluster = new FakeCluster({ "http://a": "n1", "http://b": "n2" });
+  let silent = false;
+  cluster.on((req) => (silent && req.url === "http://a" && req.path === "/api/v1/sessions" ? "hang" : undefined));
+  cluster.on((req) =>
+    req.url === "http://b" && req.path === "/api/v1/sessions" ? { status: 201, body: { sessionId: req.body.sessionId, ttlMillis: req.body.ttlMillis } } : undefined,
+  );
+  const client = await Client.connect({ members: ["http://a", "http://b"], calls: "first", fetch: cluster.fetch, requestTimeoutMs: 500 });
+  const original = RenewBackoff.prototype.delayMs;
+  let pauses = 0;
+  RenewBackoff.prototype.delayMs = function (this: RenewBackoff) {
+    pauses++;
+    return original.call(this);
+  };
+  try {
+    const heard = listen(client);
+    const old = client.sessionId;
+    silent = true;
+    cluster.push({ type: "sessionExpired" }, old);
+    await waitUntil("the next session", () => heard.length === 2);
+    assert.match(heard[1], /^reestablished /);
+    assert.equal(pauses, 0, "a try failed at the silent member");
+    const opens = cluster.sent.filter((s) => s.path === "/api/v1/sessions").map((s) => s.url);
+    assert.deepEqual(opens.slice(-2), ["http://a", "http://b"], opens.join(", "));
+  } finally {
+    RenewBackoff.prototype.delayMs = original;
+    silent = false;
+    await client.close();
+  }
+});

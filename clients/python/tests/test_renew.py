@@ -323,6 +323,29 @@ class RenewTest(FakeClusterCase):
             c.acquire("jobs/x")
 
 
+class RenewAtSeveralMembersTest(FakeClusterCase):
+    MEMBERS = 2
+
+    def test_a_renewal_try_outlives_a_member_that_never_answers_the_open(self):
+        # The try's attempt at the silent home gets half the try; the other member opens the
+        # session within the same try: no try fails, so no pause is drawn.
+        self.cluster.followers_serve = True
+        c = self.new_client(calls="first")
+        heard = c.on_session(Heard())
+        old = c.session_id
+        self.cluster.silent_opens.add("n1")
+        self.addCleanup(self.cluster.silent_opens.clear)
+        with mock.patch.object(RenewBackoff, "next_delay", autospec=True, return_value=0.1) as pauses:
+            self.cluster.expire(old)
+            self.assertEqual(heard.next()[:2], ("lost", old))
+            back = heard.next()
+            self.assertEqual(back[0], "reestablished")
+        self.assertEqual(pauses.call_count, 0, "a try failed at the silent member")
+        opens = [nid for nid, method, path, _ in self.cluster.log
+                 if method == "POST" and path == "/api/v1/sessions"]
+        self.assertEqual(opens[-2:], ["n1", "n2"], opens)
+
+
 class RenewBackoffTest(unittest.TestCase):
     def test_from_100_ms_doubling_to_2_s_with_full_jitter(self):
         b = RenewBackoff(Rng())
