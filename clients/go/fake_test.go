@@ -215,11 +215,16 @@ func (f *fakeCluster) seen(path string) []fakeRequest {
 
 // nodesHit lists the node of every request but GET /status, in order.
 func (f *fakeCluster) nodesHit() []int {
+	return f.nodesHitAt(func(path string) bool { return path != "/status" })
+}
+
+// nodesHitAt lists the node of every request whose path keep keeps, in order.
+func (f *fakeCluster) nodesHitAt(keep func(path string) bool) []int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []int
 	for _, h := range f.hits {
-		if h.path != "/status" {
+		if keep(h.path) {
 			out = append(out, h.node)
 		}
 	}

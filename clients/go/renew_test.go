@@ -470,21 +470,8 @@ func TestARenewalTryOutlivesAMemberThatNeverAnswersTheOpen(t *testing.T) {
 		}
 		break
 	}
-	at := f.hitsOf("/api/v1/sessions")
+	at := f.nodesHitAt(func(path string) bool { return path == "/api/v1/sessions" })
 	if len(at) < 3 || at[len(at)-1] == 0 {
 		t.Fatalf("session opens at nodes %v: want the first, then the silent home, then another", at)
 	}
-}
-
-// hitsOf is the nodes that the requests to path arrived at, in order.
-func (f *fakeCluster) hitsOf(path string) []int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []int
-	for _, h := range f.hits {
-		if h.path == path {
-			out = append(out, h.node)
-		}
-	}
-	return out
 }
