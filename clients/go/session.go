@@ -28,9 +28,10 @@ func newSessionID() (string, error) {
 // id and when the successful attempt was sent, which counts as the first
 // heartbeat. Each attempt at one member gets at most half of the time the try
 // has when it begins (and at most the request timeout), so that a member that
-// never answers leaves the try time for another: a renewal's try of one
-// request timeout once went to a member that did not answer, used up the whole
-// try, and its client was back 5.5 s after the service (CI, 2026-12-06).
+// never answers leaves the try time for another: with the whole try at one
+// member, a renewal's try of one request timeout was used up there and a
+// pause followed (likely why a client was back 5.5 s after the service in a
+// CI run of 2026-12-06).
 func (c *Client) openSession(ctx context.Context, deadline time.Time) (string, time.Time, error) {
 	id, err := newSessionID()
 	if err != nil {

@@ -92,9 +92,9 @@ export class Session implements LeaseHost {
    * Opens a session at the home member with an id chosen here, so that an open whose answer was lost
    * is re-sent as is (the server answers an open of an existing id with the same settings 201).
    * Each attempt at one member gets at most half of the time the try has when it begins (and at most
-   * the request timeout), so that a member that never answers leaves the try time for another: a
-   * renewal's try of one request timeout once went to a member that did not answer and was used up
-   * there (CI, 2026-12-06).
+   * the request timeout), so that a member that never answers leaves the try time for another: with
+   * the whole try at one member, a renewal's try of one request timeout was used up there and a
+   * pause followed.
    */
   static async open(transport: Transport, options: SessionOptions, deadline?: number): Promise<Session> {
     const id = newSessionId();

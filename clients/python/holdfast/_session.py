@@ -121,8 +121,8 @@ def open_session(transport: Transport, client_name: str, ttl_millis: int, lock_d
 
     Each attempt at one member gets at most half of the time the try has when it begins (and at
     most the request timeout), so that a member that never answers leaves the try time for
-    another: a renewal's try of one request timeout once went to a member that did not answer and
-    was used up there (CI, 2026-12-06)."""
+    another: with the whole try at one member, a renewal's try of one request timeout was used up
+    there and a pause followed."""
     body = {"clientName": client_name, "ttlMillis": ttl_millis, "sessionId": new_session_id()}
     if lock_delay_millis:
         body["lockDelayMillis"] = lock_delay_millis
