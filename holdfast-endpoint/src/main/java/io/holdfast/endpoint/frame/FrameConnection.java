@@ -54,6 +54,8 @@ final class FrameConnection {
     private final ArrayDeque<ByteBuffer> queued = new ArrayDeque<>();
     private long queuedBytes;
     private boolean ended;
+    /** The batch holding frames here, to be written at its end; null when none. */
+    private FrameWrites heldBy;
 
     FrameConnection(FrameServer server, SocketChannel channel) throws IOException {
         this.server = server;
@@ -205,14 +207,17 @@ final class FrameConnection {
 
     /**
      * Writes a frame without blocking: straight to the socket when nothing is queued, else (or
-     * for what the socket did not take) queued for the server thread. Any thread.
+     * for what the socket did not take) queued for the server thread. Inside {@link
+     * FrameWrites#together} the frame is held instead, and written with the batch's others at its
+     * end. Any thread.
      */
     synchronized void send(ByteBuffer frame) {
         if (ended) {
             return;
         }
+        FrameWrites batch = FrameWrites.current();
         try {
-            if (queued.isEmpty()) {
+            if (queued.isEmpty() && batch == null) {
                 channel.write(frame);
                 if (!frame.hasRemaining()) {
                     return;
@@ -224,8 +229,36 @@ final class FrameConnection {
                 closeLater("more than " + server.maxQueued + " bytes of answers left unread");
                 return;
             }
+            if (batch != null) {
+                if (heldBy != batch) {
+                    heldBy = batch;
+                    batch.hold(this);
+                }
+                return;
+            }
             key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
             server.selector.wakeup();
+        } catch (IOException | java.nio.channels.CancelledKeyException e) {
+            closeLater("writing failed: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Writes what a batch held here (its thread, at the batch's end), with whatever else is
+     * queued; what the socket does not take is left to the server thread.
+     */
+    synchronized void writeHeld(FrameWrites batch) {
+        if (heldBy == batch) {
+            heldBy = null;
+        }
+        if (ended) {
+            return;
+        }
+        try {
+            if (!writeQueued()) {
+                key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+                server.selector.wakeup();
+            }
         } catch (IOException | java.nio.channels.CancelledKeyException e) {
             closeLater("writing failed: " + e.getMessage());
         }
@@ -234,20 +267,27 @@ final class FrameConnection {
     /** Writes queued frames (server thread, when the socket can take more). */
     synchronized void drain() {
         try {
-            while (!queued.isEmpty()) {
-                ByteBuffer head = queued.peek();
-                int before = head.remaining();
-                channel.write(head);
-                queuedBytes -= before - head.remaining();
-                if (head.hasRemaining()) {
-                    return;
-                }
-                queued.poll();
+            if (writeQueued()) {
+                key.interestOps(SelectionKey.OP_READ);
             }
-            key.interestOps(SelectionKey.OP_READ);
         } catch (IOException e) {
             closeLater("writing failed: " + e.getMessage());
         }
+    }
+
+    /** Writes as much of the queue as the socket takes, in gathering writes; true if all of it. */
+    private boolean writeQueued() throws IOException {
+        while (!queued.isEmpty()) {
+            long written = channel.write(queued.toArray(new ByteBuffer[0]));
+            queuedBytes -= written;
+            while (!queued.isEmpty() && !queued.peek().hasRemaining()) {
+                queued.poll();
+            }
+            if (written == 0) {
+                return queued.isEmpty();
+            }
+        }
+        return true;
     }
 
     /** Closes from a thread that may hold this connection's lock: on another thread. */

@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * starts calls; the handlers run on it and must not block (as {@link io.holdfast.model.LockService}
  * requires of its implementations). Answers are written by whichever thread produces them (the Raft
  * state machine's, for a write), straight to the socket without blocking: what the socket does not
- * take at once is queued and written by the server thread when the socket drains. Nothing a client
+ * take at once is queued and written by the server thread when the socket drains. A thread that
+ * answers many calls at once (a log entry's commands) holds its answers and writes them in one
+ * write per connection at the end ({@link FrameWrites}). Nothing a client
  * sends stops the server: a connection that breaks the format, sends a frame larger than {@code
  * maxFrame}, or leaves more answers unread than its limit is closed, and
  * its calls are cancelled (an event stream's subscription is dropped, as when a gRPC client

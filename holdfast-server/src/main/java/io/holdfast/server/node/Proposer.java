@@ -2,6 +2,7 @@ package io.holdfast.server.node;
 
 import io.holdfast.UnavailableException;
 import io.holdfast.core.CommandCodec;
+import io.holdfast.endpoint.frame.FrameWrites;
 import io.holdfast.internal.DaemonThreads;
 import io.holdfast.model.Command;
 import io.holdfast.model.Reply;
@@ -109,22 +110,25 @@ final class Proposer implements AutoCloseable {
         } catch (RuntimeException e) {
             sent = CompletableFuture.failedFuture(e);
         }
-        sent.whenComplete((bytes, error) -> {
-            inFlight.release();
-            if (error != null) {
-                Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-                        ? error.getCause()
-                        : error;
-                for (Pending p : batch) {
-                    p.reply().completeExceptionally(cause);
-                }
-                return;
+        // One entry's answers go out together: one write per client connection, not two per answer.
+        sent.whenComplete((bytes, error) -> FrameWrites.together(() -> answer(batch, bytes, error)));
+    }
+
+    private void answer(List<Pending> batch, byte[] bytes, Throwable error) {
+        inFlight.release();
+        if (error != null) {
+            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                    ? error.getCause()
+                    : error;
+            for (Pending p : batch) {
+                p.reply().completeExceptionally(cause);
             }
-            List<Reply> replies = EntryCodec.decodeReplies(bytes, batch.size());
-            for (int i = 0; i < batch.size(); i++) {
-                batch.get(i).reply().complete(replies.get(i));
-            }
-        });
+            return;
+        }
+        List<Reply> replies = EntryCodec.decodeReplies(bytes, batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            batch.get(i).reply().complete(replies.get(i));
+        }
     }
 
     private static void failAll(List<Pending> pending) {

@@ -1,6 +1,8 @@
 package io.holdfast.server.raft;
 
+import io.holdfast.endpoint.frame.FrameWrites;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -18,7 +20,9 @@ import java.util.concurrent.TimeUnit;
  * <p><b>Guarantees.</b> {@link #reached} completes once the state machine's applied index is at or
  * past the index asked for, whether the entries were commands, Ratis's own entries (a new term's
  * first entry, a configuration) or a snapshot; it completes on the executor given, never on the
- * apply thread. An index already reached completes at once.
+ * apply thread. An index already reached completes at once. The waits one index releases complete
+ * in one task per executor, inside {@link FrameWrites#together}: the answers they let go leave in
+ * one write per client connection.
  *
  * <p>{@link #within} bounds a wait: a replica still behind the index when the bound passes fails
  * it with {@link io.holdfast.UnavailableException} naming both indexes, so that the client asks
@@ -112,15 +116,28 @@ public final class AppliedWaits {
                 due.addAll(first.getValue());
             }
         }
-        if (due != null) {
-            for (Wait w : due) {
-                try {
-                    w.executor().execute(() -> w.done().complete(null));
-                } catch (RuntimeException e) {
+        if (due == null) {
+            return;
+        }
+        // One task per executor for what this index released, completed together, so that the
+        // answers they let go leave in one write per client connection (FrameWrites).
+        Map<Executor, List<Wait>> byExecutor = new LinkedHashMap<>();
+        for (Wait w : due) {
+            byExecutor.computeIfAbsent(w.executor(), e -> new ArrayList<>()).add(w);
+        }
+        byExecutor.forEach((executor, waits) -> {
+            try {
+                executor.execute(() -> FrameWrites.together(() -> {
+                    for (Wait w : waits) {
+                        w.done().complete(null);
+                    }
+                }));
+            } catch (RuntimeException e) {
+                for (Wait w : waits) {
                     w.done().completeExceptionally(e); // the executor was shut down
                 }
             }
-        }
+        });
     }
 
     /** Fails every wait: the server is shutting down. */
