@@ -1,4 +1,4 @@
-// Ceiling 530 lines, one idea: the client end of frames (a gRPC ManagedChannel: connecting, writing
+// Ceiling 515 lines, one idea: the client end of frames (a gRPC ManagedChannel: connecting, writing
 // calls, reading answers, deadlines). Its call adapter shares the connection's state.
 package io.holdfast.protocol.frame;
 
@@ -16,7 +16,6 @@ import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
@@ -38,9 +37,10 @@ import org.slf4j.LoggerFactory;
  * client's transport, its event streams, generated stubs) works over it unchanged. The server end
  * is {@code io.holdfast.endpoint.frame.FrameServer}. Unary and server-streaming calls only; plaintext only.
  *
- * <p><b>Threads.</b> A call's request is written by the thread that starts it (one write to the
- * socket). One reader thread per connection reads answers and calls the calls' listeners, as a
- * gRPC channel with a direct executor does: listeners must not block. Connecting is done by that
+ * <p><b>Threads.</b> A call's request is written by the thread that starts it, or, when another
+ * thread is writing at that moment, by that thread in one write with its own and any others waiting
+ * ({@link FrameWriter}). One reader thread per connection reads answers and calls the calls'
+ * listeners, as a gRPC channel with a direct executor does: listeners must not block. Connecting is done by that
  * reader thread too, so starting a call never waits for a connection; calls started meanwhile
  * are written once it is up. Deadlines are checked every {@value #SWEEP_MILLIS} ms by one daemon
  * thread for the whole JVM, instead of a timer per call.
@@ -169,30 +169,18 @@ public final class FrameChannel extends ManagedChannel {
     private final class Connection {
         final Map<Long, FrameCall<?, ?>> calls = new ConcurrentHashMap<>();
         final Thread reader = DaemonThreads.thread(this::run, "holdfast-frames " + address);
-        private final Object writeLock = new Object();
-        // Guarded by writeLock: frames written before the socket was up.
-        private final List<ByteBuffer> early = new ArrayList<>();
-        private OutputStream out;
-        private Socket socket;
+        final FrameWriter writer = new FrameWriter(
+                address,
+                e -> fail(Status.UNAVAILABLE.withDescription(address + ": writing failed: " + e.getMessage()), e));
         volatile boolean failed;
         /** Why the connection ended (set before {@code failed}), for calls that come too late to see it. */
         volatile Status failure;
         /** When the last frame came from the server (or the connection was begun). */
         volatile long lastReadNanos = System.nanoTime();
 
-        /** Writes a frame, or keeps it until the connection is up. */
+        /** Writes a frame, or keeps it until the connection is up ({@link FrameWriter}). */
         void write(ByteBuffer frame) throws IOException {
-            synchronized (writeLock) {
-                if (failed) {
-                    throw new IOException("the connection to " + address + " is closed");
-                }
-                if (out == null) {
-                    early.add(frame);
-                    return;
-                }
-                out.write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
-                out.flush();
-            }
+            writer.write(frame);
         }
 
         private void run() {
@@ -200,19 +188,8 @@ public final class FrameChannel extends ManagedChannel {
             try {
                 s.setTcpNoDelay(true);
                 s.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MILLIS);
-                synchronized (writeLock) {
-                    if (failed) {
-                        s.close();
-                        return;
-                    }
-                    socket = s;
-                    out = s.getOutputStream();
-                    out.write(Frames.PREFACE);
-                    for (ByteBuffer frame : early) {
-                        out.write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
-                    }
-                    early.clear();
-                    out.flush();
+                if (!writer.open(s)) {
+                    return;
                 }
                 DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 64 * 1024));
                 while (!failed) {
@@ -293,20 +270,13 @@ public final class FrameChannel extends ManagedChannel {
         /** Ends the connection and every call on it. Idempotent. */
         void fail(Status status, Throwable cause) {
             Status s = cause == null ? status : status.withCause(cause);
-            synchronized (writeLock) {
+            synchronized (this) {
                 if (!failed) {
                     failure = s;
                 }
                 failed = true;
-                early.clear();
-                if (socket != null) {
-                    try {
-                        socket.close();
-                    } catch (IOException ignored) {
-                        // closing anyway
-                    }
-                }
             }
+            writer.close();
             synchronized (lock) {
                 if (connection == this) {
                     connection = null;
