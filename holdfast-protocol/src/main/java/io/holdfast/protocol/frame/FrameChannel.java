@@ -12,7 +12,6 @@ import io.grpc.Status;
 import io.holdfast.ErrorCode;
 import io.holdfast.internal.DaemonThreads;
 import io.holdfast.protocol.GrpcErrors;
-import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -40,7 +39,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>Threads.</b> A call's request is written by the thread that starts it, or, when another
  * thread is writing at that moment, by that thread in one write with its own and any others waiting
  * ({@link FrameWriter}). One reader thread per connection reads answers and calls the calls'
- * listeners, as a gRPC channel with a direct executor does: listeners must not block. Connecting is done by that
+ * listeners, as a gRPC channel with a direct executor does: listeners must not block. While it
+ * hands out answers that one read brought, the reader holds the writer's turn, and the requests
+ * sent meanwhile (by the callers it wakes) leave in one write before it reads again. Connecting is done by that
  * reader thread too, so starting a call never waits for a connection; calls started meanwhile
  * are written once it is up. Deadlines are checked every {@value #SWEEP_MILLIS} ms by one daemon
  * thread for the whole JVM, instead of a timer per call.
@@ -144,6 +145,13 @@ public final class FrameChannel extends ManagedChannel {
         return "FrameChannel[" + address + "]";
     }
 
+    /** The current connection's writes to its socket, or 0 without one (for tests). */
+    long socketWrites() {
+        synchronized (lock) {
+            return connection == null ? 0 : connection.writer.writes();
+        }
+    }
+
     /** The open connection, or a new one (being made by its reader thread). */
     private Connection connection() {
         synchronized (lock) {
@@ -191,9 +199,23 @@ public final class FrameChannel extends ManagedChannel {
                 if (!writer.open(s)) {
                     return;
                 }
-                DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 64 * 1024));
+                FrameInput buffered = new FrameInput(s.getInputStream());
+                DataInputStream in = new DataInputStream(buffered);
+                // While it hands out answers it has already read, the reader holds the writer's turn:
+                // the requests their callers send meanwhile leave together when it must read again.
+                boolean holding = false;
                 while (!failed) {
+                    if (holding && buffered.buffered() < 4) {
+                        holding = false;
+                        writer.release();
+                    }
                     int length = in.readInt();
+                    if (holding && buffered.buffered() < length) {
+                        holding = false;
+                        writer.release();
+                    } else if (!holding && buffered.buffered() >= length) {
+                        holding = writer.hold();
+                    }
                     if (length < 9) {
                         throw new IOException("the server sent a frame of " + length + " bytes");
                     }

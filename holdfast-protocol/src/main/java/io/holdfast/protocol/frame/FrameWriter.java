@@ -13,7 +13,9 @@ import java.util.List;
  * thread that finds another writing leaves its frame to it and returns, and the writer writes every
  * frame waiting in one write to the socket, until none waits. So 64 calls started together cost the
  * socket a few system calls, not 64 (and no thread waits for another's system call to start its
- * own).
+ * own). The connection's reader may take the turn without writing ({@link #hold}) while it hands
+ * out the answers one read brought: the requests the woken callers send meanwhile wait, and leave
+ * in one write at {@link #release}.
  *
  * <p>Guarantees: frames reach the socket in the order their {@link #write}s took this writer's
  * lock; a frame accepted by {@code write} is written unless the connection ends first; once {@link
@@ -44,6 +46,7 @@ final class FrameWriter {
     private OutputStream out;
     private boolean writing;
     private boolean closed;
+    private long writes;
     // Used by the writing thread alone.
     private byte[] gathered = new byte[8 * 1024];
 
@@ -93,6 +96,29 @@ final class FrameWriter {
         writeWaiting();
     }
 
+    /**
+     * Takes the writer's turn without writing: frames written meanwhile wait until {@link
+     * #release}, which the holder must call. Returns false, and takes nothing, when another thread
+     * is writing, the socket is not up or the writer is closed.
+     */
+    boolean hold() {
+        synchronized (lock) {
+            if (writing || out == null || closed) {
+                return false;
+            }
+            writing = true;
+            return true;
+        }
+    }
+
+    /**
+     * Gives up a turn {@link #hold} took: writes what waited meanwhile, as the writer would (a
+     * failed write ends the connection, as any writer's does).
+     */
+    void release() throws IOException {
+        writeWaiting();
+    }
+
     /** The writer's turn: writes what waits, as one, until nothing does. */
     private void writeWaiting() throws IOException {
         while (true) {
@@ -128,6 +154,7 @@ final class FrameWriter {
                 }
                 waiting.clear();
                 to = out;
+                writes++;
             }
             try {
                 to.write(bytes, offset, length);
@@ -138,6 +165,13 @@ final class FrameWriter {
                 onFailure.writeFailed(e);
                 throw e;
             }
+        }
+    }
+
+    /** The writes to the socket so far, the preface's aside (for tests). */
+    long writes() {
+        synchronized (lock) {
+            return writes;
         }
     }
 
