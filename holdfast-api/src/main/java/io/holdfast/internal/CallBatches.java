@@ -111,6 +111,19 @@ public final class CallBatches<Q, A> {
 
     /** Every request, with the others waiting: one answer each, in order; fails if any failed. */
     public CompletableFuture<List<A>> askAll(List<Q> requests) {
+        List<CompletableFuture<A>> each = askEach(requests);
+        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(done -> {
+            List<A> answers = new ArrayList<>(each.size());
+            each.forEach(f -> answers.add(f.join()));
+            return answers;
+        });
+    }
+
+    /**
+     * Every request, in order, with the others waiting, as {@link #ask} each would but queued at
+     * once: requests asked together share calls. One answer per request, in the same order.
+     */
+    public List<CompletableFuture<A>> askEach(List<Q> requests) {
         List<CompletableFuture<A>> each = new ArrayList<>(requests.size());
         List<List<Pending<Q, A>>> calls = new ArrayList<>();
         synchronized (this) {
@@ -124,11 +137,7 @@ public final class CallBatches<Q, A> {
             }
         }
         calls.forEach(this::send);
-        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(done -> {
-            List<A> answers = new ArrayList<>(each.size());
-            each.forEach(f -> answers.add(f.join()));
-            return answers;
-        });
+        return each;
     }
 
     /** The next call's requests, counted in flight, if a call may start and requests wait; else null. */

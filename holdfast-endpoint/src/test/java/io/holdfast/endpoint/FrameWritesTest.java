@@ -190,4 +190,64 @@ class FrameWritesTest {
             channel.shutdownNow();
         }
     }
+
+    @Test
+    void deferredWorkRunsAtTheBatchsEndInOrderAndOutsideABatchIsRefused() {
+        assertThat(FrameWrites.defer(() -> {})).as("outside a batch").isFalse();
+        List<String> done = new ArrayList<>();
+        assertThatThrownBy(() -> FrameWrites.together(() -> {
+                    assertThat(FrameWrites.defer(() -> done.add("first"))).isTrue();
+                    FrameWrites.defer(() -> {
+                        done.add("second");
+                        FrameWrites.defer(() -> done.add("deferred by the second"));
+                        throw new IllegalStateException("planted");
+                    });
+                    FrameWrites.defer(() -> done.add("third"));
+                    done.add("the batch's own work");
+                }))
+                .hasMessage("planted");
+        assertThat(done).containsExactly("the batch's own work", "first", "second", "third", "deferred by the second");
+    }
+
+    @Test
+    void theFramesOfOneReadAreHandledInOneBatchBeforeWhatTheyDeferred() throws IOException {
+        List<String> events = new CopyOnWriteArrayList<>();
+        backend.submit = c -> {
+            events.add("call");
+            if (!FrameWrites.defer(() -> events.add("deferred"))) {
+                events.add("not in a batch");
+            }
+            return CompletableFuture.completedFuture(Reply.Ok.INSTANCE);
+        };
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        bytes.write(Frames.PREFACE);
+        for (int id = 1; id <= 6; id++) {
+            ByteBuffer frame = Frames.call(id, HoldfastGrpc.getSubmitMethod(), RELEASE);
+            bytes.write(frame.array(), frame.position(), frame.remaining());
+        }
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(5_000);
+            s.getOutputStream().write(bytes.toByteArray()); // one write: one read at the server
+            List<Long> answered = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                answered.add(readAnswer(s.getInputStream()));
+            }
+            assertThat(answered).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+        }
+        assertThat(events)
+                .as("every call of the read handled before the first deferred work")
+                .containsExactly(
+                        "call",
+                        "call",
+                        "call",
+                        "call",
+                        "call",
+                        "call",
+                        "deferred",
+                        "deferred",
+                        "deferred",
+                        "deferred",
+                        "deferred",
+                        "deferred");
+    }
 }

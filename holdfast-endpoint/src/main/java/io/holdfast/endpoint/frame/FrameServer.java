@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * state machine's, for a write), straight to the socket without blocking: what the socket does not
  * take at once is queued and written by the server thread when the socket drains. A thread that
  * answers many calls at once (a log entry's commands) holds its answers and writes them in one
- * write per connection at the end ({@link FrameWrites}). Nothing a client
+ * write per connection at the end ({@link FrameWrites}); the server thread handles what one
+ * wake-up brings in such a batch too, so that work its handlers defer ({@link FrameWrites#defer})
+ * runs once every frame read in it has been handled. Nothing a client
  * sends stops the server: a connection that breaks the format, sends a frame larger than {@code
  * maxFrame}, or leaves more answers unread than its limit is closed, and
  * its calls are cancelled (an event stream's subscription is dropped, as when a gRPC client
@@ -212,29 +214,9 @@ public final class FrameServer implements AutoCloseable {
         while (!closed) {
             try {
                 selector.select(1_000);
-                for (SelectionKey key : selector.selectedKeys()) {
-                    if (!key.isValid()) {
-                        continue;
-                    }
-                    if (key.isAcceptable()) {
-                        accept();
-                    } else if (key.attachment() instanceof Pipe pipe) {
-                        pipe.ready(key);
-                    } else {
-                        FrameConnection c = (FrameConnection) key.attachment();
-                        if (c.pipe != null) {
-                            c.pipe.ready(key);
-                            continue;
-                        }
-                        if (key.isWritable()) {
-                            c.drain();
-                        }
-                        if (key.isValid() && key.isReadable()) {
-                            c.read();
-                        }
-                    }
-                }
-                selector.selectedKeys().clear();
+                // What one wake-up brings is one batch: requests read together are sent on together,
+                // and the answers they get at once leave together (FrameWrites).
+                FrameWrites.together(this::handleSelected);
             } catch (ClosedSelectorException e) {
                 return;
             } catch (IOException | RuntimeException e) {
@@ -242,6 +224,36 @@ public final class FrameServer implements AutoCloseable {
                 LOG.warn("the frame server's loop failed; it goes on", e);
             }
         }
+    }
+
+    private void handleSelected() {
+        for (SelectionKey key : selector.selectedKeys()) {
+            if (!key.isValid()) {
+                continue;
+            }
+            if (key.isAcceptable()) {
+                try {
+                    accept();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            } else if (key.attachment() instanceof Pipe pipe) {
+                pipe.ready(key);
+            } else {
+                FrameConnection c = (FrameConnection) key.attachment();
+                if (c.pipe != null) {
+                    c.pipe.ready(key);
+                    continue;
+                }
+                if (key.isWritable()) {
+                    c.drain();
+                }
+                if (key.isValid() && key.isReadable()) {
+                    c.read();
+                }
+            }
+        }
+        selector.selectedKeys().clear();
     }
 
     private void accept() throws IOException {

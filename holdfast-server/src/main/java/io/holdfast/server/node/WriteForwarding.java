@@ -2,6 +2,7 @@ package io.holdfast.server.node;
 
 import io.holdfast.Ticker;
 import io.holdfast.UnavailableException;
+import io.holdfast.endpoint.frame.Gathering;
 import io.holdfast.internal.CallBatches;
 import io.holdfast.internal.Causes;
 import io.holdfast.model.Command;
@@ -12,6 +13,7 @@ import io.holdfast.server.raft.AppliedWaits;
 import io.holdfast.server.raft.Forward;
 import io.holdfast.server.raft.ForwardBatch;
 import io.holdfast.server.raft.TableQuery;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -57,6 +59,10 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  *       forwarded.
  * </ul>
  *
+ * <p>Writes go to the leader in batches when several wait ({@link CallBatches}); those a frame
+ * batch brought together (one read of the client port) are asked for together at its end ({@link
+ * Gathering}), so they share a call rather than the first going alone.
+ *
  * <p><b>Not gated by the cluster's version</b> ({@code ClusterVersion}): the forward is a read-only
  * request, never a log entry, and an older leader answers it with nothing and no effect, which is
  * the signal above; a gate would only save that one round trip during a rolling upgrade.
@@ -86,6 +92,8 @@ final class WriteForwarding {
     private final long answerMillis;
     /** The writes on their way to the leader, together when several wait ({@link ForwardBatch}). */
     private final CallBatches<Forward, ByteString> batches;
+    /** The writes of one frame batch, asked for together at its end (alone outside one). */
+    private final Gathering<Asked> asking = new Gathering<>(this::askAll);
 
     /**
      * @param leader asks the leader, as {@code LeaderLink#askAsync}
@@ -150,6 +158,28 @@ final class WriteForwarding {
         }
     }
 
+    /** A write to forward and its answer's future. */
+    private record Asked(Forward write, CompletableFuture<ByteString> answer) {}
+
+    /** Asks the leader for writes gathered together (one frame batch's), in their order. */
+    private void askAll(List<Asked> gathered) {
+        List<Forward> writes = new ArrayList<>(gathered.size());
+        for (Asked a : gathered) {
+            writes.add(a.write());
+        }
+        List<CompletableFuture<ByteString>> answers = batches.askEach(writes);
+        for (int i = 0; i < gathered.size(); i++) {
+            CompletableFuture<ByteString> to = gathered.get(i).answer();
+            answers.get(i).whenComplete((content, error) -> {
+                if (error != null) {
+                    to.completeExceptionally(error);
+                } else {
+                    to.complete(content);
+                }
+            });
+        }
+    }
+
     /** The leader's reply to {@code command}, once this member has applied it. */
     CompletableFuture<Reply> forward(Command command, String identity) {
         if (!leaderKnown.getAsBoolean()) {
@@ -163,7 +193,9 @@ final class WriteForwarding {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return bounded(batches.ask(write)).handleAsync(this::answer, sender).thenCompose(answer -> {
+        CompletableFuture<ByteString> asked = new CompletableFuture<>();
+        asking.add(new Asked(write, asked));
+        return bounded(asked).handleAsync(this::answer, sender).thenCompose(answer -> {
             if (answer.refusal() != null) {
                 throw new CompletionException(new UnavailableException("member " + nodeId
                         + " forwarded the write to a node that does not lead (" + answer.refusal()

@@ -3,11 +3,13 @@ package io.holdfast.server.node;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.UnavailableException;
+import io.holdfast.endpoint.frame.FrameWrites;
 import io.holdfast.model.Command;
 import io.holdfast.model.NotLeaderException;
 import io.holdfast.model.Reply;
 import io.holdfast.server.raft.AppliedWaits;
 import io.holdfast.server.raft.Forward;
+import io.holdfast.server.raft.ForwardBatch;
 import io.holdfast.server.raft.TableQuery;
 import io.holdfast.testkit.FakeTicker;
 import io.holdfast.testkit.ManualScheduler;
@@ -33,10 +35,13 @@ class WriteForwardingTest {
     private final ManualScheduler scheduler = new ManualScheduler(ticker);
     /** The leader's answers the member is waiting for, in the order asked. */
     private final List<CompletableFuture<ByteString>> asked = new ArrayList<>();
+    /** What the member asked the leader, in order. */
+    private final List<TableQuery> queries = new ArrayList<>();
 
     private final WriteForwarding forwarding = new WriteForwarding(
             "n1",
             (TableQuery query) -> {
+                queries.add(query);
                 CompletableFuture<ByteString> answer = new CompletableFuture<>();
                 asked.add(answer);
                 return answer;
@@ -52,6 +57,22 @@ class WriteForwardingTest {
 
     private static Command open(String id) {
         return new Command.OpenSession(id, "client-" + id, 10_000, 0);
+    }
+
+    @Test
+    void writesOneFrameBatchBroughtGoToTheLeaderInOneCall() {
+        List<CompletableFuture<Reply>> replies = new ArrayList<>();
+        FrameWrites.together(() -> {
+            for (int i = 0; i < 6; i++) {
+                replies.add(forwarding.forward(open("s" + i + "AbCdEfGhIjKlMnOpQrSt"), null));
+            }
+            assertThat(queries).as("nothing asked before the batch ends").isEmpty();
+        });
+        assertThat(queries).as("one call for the six").hasSize(1);
+        assertThat(queries.get(0))
+                .isInstanceOfSatisfying(
+                        ForwardBatch.class, b -> assertThat(b.writes()).hasSize(6));
+        assertThat(replies).allSatisfy(r -> assertThat(r).isNotDone());
     }
 
     @Test
