@@ -50,6 +50,7 @@ import picocli.CommandLine.Spec;
             "  holdfast bench --clients 1                        one client",
             "  holdfast bench --clients 64 --locks 64            64 clients on 64 locks",
             "  holdfast bench --clients 64 --locks 1             64 clients on one lock (handoffs)",
+            "  holdfast bench --clients 64 --share-client        64 threads on one client's session",
             "  holdfast bench --per-second --warmup 0s --await-backend 60s   from a cluster's first second",
             "",
             "Exit code: 0 without errors; 1 when some pairs failed (counted by type); 69 backend unavailable;"
@@ -67,6 +68,12 @@ public final class BenchCommand implements Callable<Integer>, CliCommand {
             defaultValue = "1",
             description = "Client threads, each with its own session" + " (default: ${DEFAULT-VALUE}).")
     int clients;
+
+    @Option(
+            names = "--share-client",
+            description = "Every thread on one client: one session and one connection, as an application's threads"
+                    + " share its client (bench-peers' 'shared session' row); else a client each.")
+    boolean shareClient;
 
     @Option(
             names = "--locks",
@@ -151,7 +158,8 @@ public final class BenchCommand implements Callable<Integer>, CliCommand {
         LoadSettings settings;
         CpuMeter meter;
         try {
-            settings = new LoadSettings(uri, clients, locks == null ? clients : locks, duration, warmup, acquireWait);
+            settings = new LoadSettings(
+                    uri, clients, locks == null ? clients : locks, duration, warmup, acquireWait, shareClient);
             meter = CpuMeter.of(serverPids);
         } catch (IllegalArgumentException e) {
             throw new CliFailure(ExitCodes.USAGE, e.getMessage(), e);

@@ -104,8 +104,9 @@ public final class LoadGenerator {
     private List<LockClient> openClients() {
         List<LockClient> clients = new ArrayList<>();
         try {
+            LockClient shared = settings.shareClient() ? LockClient.open(settings.backend()) : null;
             for (int i = 0; i < settings.clients(); i++) {
-                clients.add(LockClient.open(settings.backend()));
+                clients.add(shared != null ? shared : LockClient.open(settings.backend()));
             }
             return clients;
         } catch (RuntimeException e) {
@@ -241,7 +242,7 @@ public final class LoadGenerator {
 
     private static void closeAll(List<LockClient> clients) {
         // In parallel: each close ends a session with a round trip.
-        clients.parallelStream().forEach(c -> {
+        clients.stream().distinct().toList().parallelStream().forEach(c -> {
             try {
                 c.close();
             } catch (RuntimeException e) {

@@ -4,8 +4,9 @@ import java.time.Duration;
 import java.util.Locale;
 
 /**
- * What a load run does: {@code clients} threads, each with its own {@code LockClient} (its own session), doing
- * acquire+release pairs on {@code locks} locks ({@code client i} uses lock {@code i % locks}; one lock: every
+ * What a load run does: {@code clients} threads, each with its own {@code LockClient} (its own session and
+ * connection) or, with {@code shareClient}, all on one (one session and one connection, as an application's threads
+ * share its client), doing acquire+release pairs on {@code locks} locks ({@code client i} uses lock {@code i % locks}; one lock: every
  * client on it, so each pair is a handoff), for {@code warmup} (not measured) and then {@code duration}.
  *
  * @param backend the provider URI, e.g. {@code holdfast://127.0.0.1:4653}
@@ -14,9 +15,16 @@ import java.util.Locale;
  * @param duration the measured time, 1 s..24 h
  * @param warmup unmeasured time before it, 0..1 h
  * @param acquireWait how long one acquire may wait
+ * @param shareClient whether the threads share one client
  */
 public record LoadSettings(
-        String backend, int clients, int locks, Duration duration, Duration warmup, Duration acquireWait) {
+        String backend,
+        int clients,
+        int locks,
+        Duration duration,
+        Duration warmup,
+        Duration acquireWait,
+        boolean shareClient) {
     public static final int MAX_CLIENTS = 4096;
 
     public LoadSettings {
@@ -41,6 +49,12 @@ public record LoadSettings(
         }
     }
 
+    /** Each thread with a client of its own. */
+    public LoadSettings(
+            String backend, int clients, int locks, Duration duration, Duration warmup, Duration acquireWait) {
+        this(backend, clients, locks, duration, warmup, acquireWait, false);
+    }
+
     /** Whether every client works on the same lock: each pair is then a handoff. */
     public boolean contended() {
         return locks == 1 && clients > 1;
@@ -49,7 +63,8 @@ public record LoadSettings(
     /** "64 clients on 64 locks", "64 clients on one lock", "1 client on 1 lock". */
     public String describe() {
         return clients + (clients == 1 ? " client" : " clients") + " on "
-                + (locks == 1 && clients > 1 ? "one lock" : locks + (locks == 1 ? " lock" : " locks"));
+                + (locks == 1 && clients > 1 ? "one lock" : locks + (locks == 1 ? " lock" : " locks"))
+                + (shareClient && clients > 1 ? ", one client" : "");
     }
 
     /**
