@@ -201,21 +201,11 @@ public final class FrameChannel extends ManagedChannel {
                 }
                 FrameInput buffered = new FrameInput(s.getInputStream());
                 DataInputStream in = new DataInputStream(buffered);
-                // While it hands out answers it has already read, the reader holds the writer's turn:
-                // the requests their callers send meanwhile leave together when it must read again.
-                boolean holding = false;
                 while (!failed) {
-                    if (holding && buffered.buffered() < 4) {
-                        holding = false;
-                        writer.release();
-                    }
+                    // The writer's turn is held while a read takes bytes already here (FrameWriter).
+                    writer.holdWhile(buffered.buffered() >= 4);
                     int length = in.readInt();
-                    if (holding && buffered.buffered() < length) {
-                        holding = false;
-                        writer.release();
-                    } else if (!holding && buffered.buffered() >= length) {
-                        holding = writer.hold();
-                    }
+                    writer.holdWhile(buffered.buffered() >= length);
                     if (length < 9) {
                         throw new IOException("the server sent a frame of " + length + " bytes");
                     }

@@ -47,6 +47,8 @@ final class FrameWriter {
     private boolean writing;
     private boolean closed;
     private long writes;
+    /** Whether the connection's reader holds the turn ({@link #holdWhile}); its thread alone. */
+    private boolean readerHolds;
     // Used by the writing thread alone.
     private byte[] gathered = new byte[8 * 1024];
 
@@ -117,6 +119,20 @@ final class FrameWriter {
      */
     void release() throws IOException {
         writeWaiting();
+    }
+
+    /**
+     * For the connection's reader: holds the writer's turn while its next read takes only bytes
+     * already in memory ({@code inMemory}), and gives it up, writing what waited, before a read
+     * that may wait for the server.
+     */
+    void holdWhile(boolean inMemory) throws IOException {
+        if (inMemory && !readerHolds) {
+            readerHolds = hold();
+        } else if (!inMemory && readerHolds) {
+            readerHolds = false;
+            release();
+        }
     }
 
     /** The writer's turn: writes what waits, as one, until nothing does. */
