@@ -43,6 +43,22 @@ class FrameChannelHoldTest {
         bytes.write(frame.array(), frame.arrayOffset() + frame.position(), frame.remaining());
     }
 
+    /** An observer that runs {@code then} when its call completes (on the reader thread: no executor). */
+    private static StreamObserver<ReplyMessage> completing(Runnable then) {
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(ReplyMessage value) {}
+
+            @Override
+            public void onError(Throwable t) {}
+
+            @Override
+            public void onCompleted() {
+                then.run();
+            }
+        };
+    }
+
     @Test
     void requestsSentWhileTheReaderHandsOutOneReadsAnswersLeaveInOneWrite() throws Exception {
         try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
@@ -52,27 +68,7 @@ class FrameChannelHoldTest {
                 CommandRequest request = CommandRequest.getDefaultInstance();
                 for (int i = 0; i < CALLS; i++) {
                     // Each answer's callback (on the reader thread: no executor) sends the next request.
-                    stub.submit(request, new StreamObserver<>() {
-                        @Override
-                        public void onNext(ReplyMessage value) {}
-
-                        @Override
-                        public void onError(Throwable t) {}
-
-                        @Override
-                        public void onCompleted() {
-                            stub.submit(request, new StreamObserver<>() {
-                                @Override
-                                public void onNext(ReplyMessage value) {}
-
-                                @Override
-                                public void onError(Throwable t) {}
-
-                                @Override
-                                public void onCompleted() {}
-                            });
-                        }
-                    });
+                    stub.submit(request, completing(() -> stub.submit(request, completing(() -> {}))));
                 }
                 try (Socket s = server.accept()) {
                     s.setSoTimeout(10_000);
