@@ -103,7 +103,7 @@ final class FrameWriter {
      * #release}, which the holder must call. Returns false, and takes nothing, when another thread
      * is writing, the socket is not up or the writer is closed.
      */
-    boolean hold() {
+    private boolean hold() {
         synchronized (lock) {
             if (writing || out == null || closed) {
                 return false;
@@ -117,7 +117,7 @@ final class FrameWriter {
      * Gives up a turn {@link #hold} took: writes what waited meanwhile, as the writer would (a
      * failed write ends the connection, as any writer's does).
      */
-    void release() throws IOException {
+    private void release() throws IOException {
         writeWaiting();
     }
 
