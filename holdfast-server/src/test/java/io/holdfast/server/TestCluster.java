@@ -193,7 +193,7 @@ public final class TestCluster implements AutoCloseable {
         return FreePorts.next();
     }
 
-    ServerConfig config(int i) {
+    public ServerConfig config(int i) {
         String id = "n" + (i + 1);
         Map<String, ServerConfig.Peer> known = peers;
         if (initialMembers > 0) {

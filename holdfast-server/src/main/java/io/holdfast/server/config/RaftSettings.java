@@ -1,8 +1,10 @@
 package io.holdfast.server.config;
 
+import io.holdfast.internal.DaemonThreads;
 import io.holdfast.protocol.TlsFiles;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.ClientFactory;
@@ -116,11 +118,20 @@ public final class RaftSettings {
         return parameters;
     }
 
+    /** Where the clients' connection resets run ({@link ResetsApart}): a daemon thread each. */
+    private static final Executor CLIENT_RESETS = DaemonThreads.threadPerTask("holdfast-raft-client-reset");
+
     /**
      * A client RPC to the members' Raft ports over the transport that {@code parameters} (from
-     * {@link #parameters}) name, with their TLS; gRPC for parameters that name none.
+     * {@link #parameters}) name, with their TLS; gRPC for parameters that name none. Its
+     * connection resets run apart from the replies that ask for them ({@link ResetsApart}).
      */
     public static RaftClientRpc clientRpc(Parameters parameters, RaftProperties clientProperties) {
+        return new ResetsApart(ratisClientRpc(parameters, clientProperties), CLIENT_RESETS);
+    }
+
+    /** {@link #clientRpc} as Ratis makes it, resets in place (tests show what that costs). */
+    static RaftClientRpc ratisClientRpc(Parameters parameters, RaftProperties clientProperties) {
         RaftTransport transport = parameters.get(TRANSPORT, RaftTransport.class);
         ClientFactory factory = ClientFactory.cast(
                 (transport == null ? RaftTransport.GRPC : transport).rpcType().newFactory(parameters));
