@@ -9,6 +9,7 @@ import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.util.IOUtils;
 
 /**
  * A Ratis client's RPC whose connection resets never hold the thread that asked for one: every
@@ -63,9 +64,14 @@ final class ResetsApart implements RaftClientRpc {
         return rpc.sendRequest(request);
     }
 
+    /**
+     * Decides as Ratis's RPCs do ({@code RaftClientRpcWithProxy} through {@code
+     * PeerProxyMap.handleException}: a reset when asked for or when {@link IOUtils#shouldReconnect}
+     * says so, and then {@code true}), and leaves the reset itself to {@code resets}.
+     */
     @Override
     public boolean handleException(RaftPeerId serverId, Throwable t, boolean reconnect) {
-        if (!reconnect && !rpc.shouldReconnect(t)) {
+        if (!reconnect && !IOUtils.shouldReconnect(t)) {
             return false; // the wrapped RPC does nothing then, and says so
         }
         resets.execute(() -> rpc.handleException(serverId, t, true));

@@ -66,6 +66,47 @@ class ResetsApartTest {
         }
     }
 
+    /** A failure Ratis does not reconnect on, unasked: no reset, and said so, as Ratis's RPCs do. */
+    @Test
+    void decidesAsRatisDoesAndResetsOnlyApart() {
+        List<String> resets = new ArrayList<>();
+        List<Runnable> apart = new ArrayList<>();
+        ResetsApart rpc = new ResetsApart(new Recording(resets), apart::add);
+        RaftPeerId n2 = RaftPeerId.valueOf("n2");
+
+        assertThat(rpc.handleException(n2, new IllegalStateException("not a connection's"), false))
+                .isFalse();
+        assertThat(apart).isEmpty();
+
+        assertThat(rpc.handleException(n2, new java.net.SocketException("reset"), false))
+                .isTrue();
+        assertThat(rpc.handleException(n2, new IllegalStateException("asked"), true))
+                .isTrue();
+        assertThat(resets).as("nothing reset on the caller's thread").isEmpty();
+        apart.forEach(Runnable::run);
+        assertThat(resets).containsExactly("n2 true", "n2 true");
+    }
+
+    /** An RPC that only records the resets it is asked for. */
+    private record Recording(List<String> resets) implements RaftClientRpc {
+        @Override
+        public RaftClientReply sendRequest(RaftClientRequest request) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean handleException(RaftPeerId serverId, Throwable t, boolean reconnect) {
+            resets.add(serverId + " " + reconnect);
+            return true;
+        }
+
+        @Override
+        public void addRaftPeers(java.util.Collection<RaftPeer> peers) {}
+
+        @Override
+        public void close() {}
+    }
+
     /** Holdfast's RPC as Ratis makes it, whose resets take {@link #RESET_MILLIS} each. */
     private static final class SlowResets implements RaftClientRpc {
         private final RaftClientRpc rpc;
