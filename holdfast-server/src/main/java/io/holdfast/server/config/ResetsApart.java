@@ -26,11 +26,11 @@ import org.apache.ratis.util.IOUtils;
  * on the thread that handles the reply: for the unordered requests of {@code LeaderLink}, a worker
  * of the common fork-join pool, which has one worker on a two-core machine. The reset closes the
  * member's gRPC channel and waits up to 3 s for its calls to end, then up to 2 s more ({@code
- * GrpcUtil.shutdownManagedChannel}); the client's own unordered stream to that member is such a
- * call, so it always waited the 3 s, and the request that met the refusal with it. After a
- * leader's SIGKILL, a follower's forwarded writes asked a member that did not lead yet and stood
- * until their 2.5 s bound: three of ten probes' gaps in {@code failover.sh} were 2.6 s where the
- * others were 0.4 to 0.5 s (docs/benchmarks.md, 2026-12-07).
+ * GrpcUtil.shutdownManagedChannel}); the member ends the client's stream only once it has answered
+ * every request on it, so while one is still pending there the reset waits the 3 s, and with it
+ * the request that met the refusal and every other reply on that pool. After a leader's SIGKILL, a
+ * follower's forwarded writes stood until their 2.5 s bound: five of twenty probe gaps in {@code
+ * failover.sh} were 2.6 s where the median was half a second (docs/benchmarks.md, 2026-12-07).
  *
  * <p><b>Does not</b> make a close itself shorter, or change what Ratis retries. A request sent to
  * the member between the reset's start and the dropping of its connection may meet the closing
