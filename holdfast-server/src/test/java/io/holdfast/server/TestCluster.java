@@ -193,6 +193,18 @@ public final class TestCluster implements AutoCloseable {
         return FreePorts.next();
     }
 
+    /** The group as a Ratis client of the members' Raft ports names it: each member at its Raft address. */
+    public org.apache.ratis.protocol.RaftGroup raftGroup() {
+        java.util.List<org.apache.ratis.protocol.RaftPeer> members = new ArrayList<>();
+        config(0)
+                .peers()
+                .forEach((id, p) -> members.add(org.apache.ratis.protocol.RaftPeer.newBuilder()
+                        .setId(id)
+                        .setAddress(p.raftAddress())
+                        .build()));
+        return org.apache.ratis.protocol.RaftGroup.valueOf(io.holdfast.server.config.RaftSettings.GROUP_ID, members);
+    }
+
     public ServerConfig config(int i) {
         String id = "n" + (i + 1);
         Map<String, ServerConfig.Peer> known = peers;

@@ -9,15 +9,12 @@ import io.holdfast.model.Command;
 import io.holdfast.server.config.RaftSettings;
 import io.holdfast.server.raft.EntryCodec;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
-import org.apache.ratis.protocol.RaftGroup;
-import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.junit.jupiter.api.Test;
@@ -95,17 +92,9 @@ class UnknownCommandTest {
 
     /** Sends the entry through Ratis's own client, as any client of the Raft port can; the outcome. */
     static String send(TestCluster cluster, byte[] entry) throws Exception {
-        List<RaftPeer> peers = new ArrayList<>();
-        cluster.config(0)
-                .peers()
-                .forEach((id, p) -> peers.add(RaftPeer.newBuilder()
-                        .setId(id)
-                        .setAddress(p.raftAddress())
-                        .build()));
-        RaftGroup group = RaftGroup.valueOf(RaftSettings.GROUP_ID, peers);
         RaftProperties properties = new RaftProperties();
         try (RaftClient client = RaftClient.newBuilder()
-                .setRaftGroup(group)
+                .setRaftGroup(cluster.raftGroup())
                 .setLeaderId(org.apache.ratis.protocol.RaftPeerId.valueOf("n" + (cluster.leaderIndex() + 1)))
                 .setProperties(properties)
                 .setRetryPolicy(RetryPolicies.noRetry())

@@ -18,7 +18,6 @@ import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
-import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
@@ -197,16 +196,9 @@ class ResetsApartTest {
             Parameters parameters,
             String leader,
             BiFunction<Parameters, RaftProperties, RaftClientRpc> rpc) {
-        List<RaftPeer> peers = new ArrayList<>();
-        cluster.config(0)
-                .peers()
-                .forEach((id, p) -> peers.add(RaftPeer.newBuilder()
-                        .setId(id)
-                        .setAddress(p.raftAddress())
-                        .build()));
         RaftProperties properties = new RaftProperties();
         return RaftClient.newBuilder()
-                .setRaftGroup(RaftGroup.valueOf(RaftSettings.GROUP_ID, peers))
+                .setRaftGroup(cluster.raftGroup())
                 .setLeaderId(RaftPeerId.valueOf(leader))
                 .setProperties(properties)
                 .setParameters(parameters)
