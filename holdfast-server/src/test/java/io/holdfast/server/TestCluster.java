@@ -7,6 +7,7 @@ import io.holdfast.client.internal.ClusterTransport;
 import io.holdfast.core.AccessRules;
 import io.holdfast.core.PlantedBug;
 import io.holdfast.endpoint.Tokens;
+import io.holdfast.server.config.RaftSettings;
 import io.holdfast.server.config.RaftTransport;
 import io.holdfast.server.config.ServerConfig;
 import io.holdfast.testkit.FreePorts;
@@ -19,6 +20,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
 
 /**
  * Several Holdfast nodes in this JVM on loopback ports, each with its own data directory and its
@@ -194,15 +197,15 @@ public final class TestCluster implements AutoCloseable {
     }
 
     /** The group as a Ratis client of the members' Raft ports names it: each member at its Raft address. */
-    public org.apache.ratis.protocol.RaftGroup raftGroup() {
-        java.util.List<org.apache.ratis.protocol.RaftPeer> members = new ArrayList<>();
+    public RaftGroup raftGroup() {
+        List<RaftPeer> members = new ArrayList<>();
         config(0)
                 .peers()
-                .forEach((id, p) -> members.add(org.apache.ratis.protocol.RaftPeer.newBuilder()
+                .forEach((id, p) -> members.add(RaftPeer.newBuilder()
                         .setId(id)
                         .setAddress(p.raftAddress())
                         .build()));
-        return org.apache.ratis.protocol.RaftGroup.valueOf(io.holdfast.server.config.RaftSettings.GROUP_ID, members);
+        return RaftGroup.valueOf(RaftSettings.GROUP_ID, members);
     }
 
     public ServerConfig config(int i) {

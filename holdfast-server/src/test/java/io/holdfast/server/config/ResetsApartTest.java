@@ -56,12 +56,9 @@ class ResetsApartTest {
     }
 
     @Test
-    void everyClientOfTheMembersResetsApart() {
-        RaftProperties properties = new RaftProperties();
-        try (RaftClientRpc rpc = RaftSettings.clientRpc(new Parameters(), properties)) {
+    void everyClientOfTheMembersResetsApart() throws Exception {
+        try (RaftClientRpc rpc = RaftSettings.clientRpc(new Parameters(), new RaftProperties())) {
             assertThat(rpc).isInstanceOf(ResetsApart.class);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
         }
     }
 
