@@ -211,7 +211,8 @@ public final class Retries {
      * Runs {@code attempt} until its future completes normally, or fails in a way that is not
      * retried; each retry is scheduled on {@code scheduler} after its pause. Completing or
      * cancelling the returned future stops the retries: no attempt starts after that, and a
-     * scheduled one is cancelled. An attempt that throws counts as an attempt that failed so. The
+     * scheduled one is cancelled; cancelling it also cancels the future of the attempt on its way
+     * (a long poll the caller gave up on ends there, not when its wait is over). An attempt that throws counts as an attempt that failed so. The
      * failure of the returned future is the attempt's own, without the {@link CompletionException}
      * around it. If the scheduler refuses a retry (it was shut down), the call gives up at once.
      *
@@ -225,7 +226,12 @@ public final class Retries {
             ScheduledExecutorService scheduler) {
         CompletableFuture<T> result = new CompletableFuture<>();
         AsyncCall<T> call = new AsyncCall<>(attempt, retryable, scheduler, result, ticker.nanos());
-        result.whenComplete((value, error) -> call.cancelPending());
+        result.whenComplete((value, error) -> {
+            call.cancelPending();
+            if (result.isCancelled()) {
+                call.cancelCurrent();
+            }
+        });
         call.attempt(1);
         return result;
     }
@@ -265,6 +271,8 @@ public final class Retries {
         private final CompletableFuture<T> result;
         private final long startNanos;
         private final AtomicReference<Future<?>> pending = new AtomicReference<>();
+        /** The future of the attempt on its way, or null before the first. */
+        private final AtomicReference<CompletableFuture<T>> current = new AtomicReference<>();
 
         AsyncCall(
                 IntFunction<CompletableFuture<T>> attempt,
@@ -291,6 +299,10 @@ public final class Retries {
                 }
             } catch (RuntimeException e) {
                 sent = CompletableFuture.failedFuture(e);
+            }
+            current.set(sent);
+            if (result.isCancelled()) {
+                sent.cancel(false); // cancelled while this attempt was being made
             }
             sent.whenComplete((value, error) -> {
                 if (error == null) {
@@ -327,6 +339,13 @@ public final class Retries {
             Future<?> retry = pending.get();
             if (retry != null) {
                 retry.cancel(false);
+            }
+        }
+
+        void cancelCurrent() {
+            CompletableFuture<T> sent = current.get();
+            if (sent != null) {
+                sent.cancel(false);
             }
         }
     }

@@ -313,6 +313,45 @@ class RetriesTest {
         assertThat(attempts).containsExactly(1);
     }
 
+    /**
+     * A caller that gives up on a call (a closed watch's long poll) cancels the attempt on its way,
+     * so that whatever the attempt holds (a call on a connection) ends now, not when its wait does;
+     * and a call completed normally leaves its attempt alone.
+     */
+    @Test
+    void cancellingTheFutureCancelsTheAttemptOnItsWay() {
+        List<CompletableFuture<String>> sent = new CopyOnWriteArrayList<>();
+        CompletableFuture<String> result = retries(POLICY)
+                .callAsync(
+                        n -> {
+                            CompletableFuture<String> attempt = new CompletableFuture<>();
+                            sent.add(attempt);
+                            return attempt;
+                        },
+                        e -> true,
+                        scheduler);
+        assertThat(sent).hasSize(1);
+
+        result.cancel(false);
+
+        assertThat(sent.get(0)).as("the attempt on its way").isCancelled();
+        assertThat(sent).as("no further attempt").hasSize(1);
+
+        CompletableFuture<String> answered = retries(POLICY)
+                .callAsync(
+                        n -> {
+                            CompletableFuture<String> attempt = new CompletableFuture<>();
+                            sent.add(attempt);
+                            return attempt;
+                        },
+                        e -> true,
+                        scheduler);
+        answered.complete("early");
+        assertThat(sent.get(1))
+                .as("completing the call does not cancel its attempt")
+                .isNotCancelled();
+    }
+
     @Test
     void aSchedulerThatIsShutDownEndsTheCallAtOnceWithTheFailure() {
         scheduler.shutdown();

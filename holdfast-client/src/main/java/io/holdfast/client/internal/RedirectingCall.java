@@ -55,7 +55,8 @@ import java.util.function.Function;
  * of waiting for the retry policy's growing pauses. The whole call, redirects and rounds included,
  * has one deadline. An answer from a member proves that it leads only for calls made with {@code
  * provesLeader} (those the leader alone serves, such as {@code Submit} and {@code KeepAlive}:
- * reads may be answered by followers).
+ * reads may be answered by followers). Cancelling the future {@link #send} returns cancels the
+ * attempt on its way (its member sees the call cancelled) and starts no other.
  *
  * <p><b>Does not guarantee</b> an answer, nor retries: when every member has been tried (and the
  * leader search, if any, has run out), the call fails with one {@link UnavailableException} naming
@@ -102,6 +103,10 @@ final class RedirectingCall<Q, A> {
     private long searchStartNanos;
     /** The trace the call carries to every member it tries ({@link TraceHeaders}), or null. */
     private final Context trace = TraceHeaders.current();
+    /** The attempt on its way, cancelled with the call ({@link #cancel}); null before the first. */
+    private volatile ClientCall<Q, A> current;
+    /** Whether the caller cancelled the call: no attempt starts after that. */
+    private volatile boolean cancelled;
 
     private RedirectingCall(
             Members members,
@@ -158,13 +163,34 @@ final class RedirectingCall<Q, A> {
         RedirectingCall<Q, A> call =
                 new RedirectingCall<>(members, scheduler, method, request, provesLeader, timeout, leaderSearch);
         call.sendTo(members.leader());
-        return call.result.thenApply(answer -> {
+        CompletableFuture<T> decoded = call.result.thenApply(answer -> {
             try {
                 return decode.apply(answer);
             } catch (InvalidArgumentException e) {
                 throw new UnavailableException("cannot read the server's answer: " + e.getMessage(), e);
             }
         });
+        decoded.whenComplete((answer, error) -> {
+            if (decoded.isCancelled()) {
+                call.cancel();
+            }
+        });
+        return decoded;
+    }
+
+    /**
+     * Ends the call at the caller's request: the attempt on its way is cancelled (its member is told
+     * at once, and the channel is left with no call of it: a closed watch's long poll does not hold
+     * the client's close for its grace period) and no further attempt starts. What the member did
+     * with a request it had already received is unknown, as after a deadline.
+     */
+    private void cancel() {
+        cancelled = true;
+        result.cancel(false);
+        ClientCall<Q, A> call = current;
+        if (call != null) {
+            call.cancel("cancelled by the caller", null);
+        }
     }
 
     /**
@@ -190,12 +216,16 @@ final class RedirectingCall<Q, A> {
     }
 
     private void sendTo(Member m) {
+        if (cancelled) {
+            return;
+        }
         if (members.isClosed()) {
             result.completeExceptionally(new UnavailableException("the client is closed"));
             return;
         }
         ClientCall<Q, A> call =
                 TraceHeaders.carry(m.channel, trace).newCall(method, CallOptions.DEFAULT.withDeadline(deadline));
+        current = call;
         ClientCalls.asyncUnaryCall(call, request, new StreamObserver<A>() {
             private A answer;
 
@@ -220,6 +250,9 @@ final class RedirectingCall<Q, A> {
                 result.complete(answer);
             }
         });
+        if (cancelled) {
+            call.cancel("cancelled by the caller", null); // cancel() ran before `current` was this call
+        }
     }
 
     /** Whether a member answered the failure (a Holdfast error code), rather than the connection failing. */
