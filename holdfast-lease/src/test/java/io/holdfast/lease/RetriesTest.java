@@ -321,15 +321,7 @@ class RetriesTest {
     @Test
     void cancellingTheFutureCancelsTheAttemptOnItsWay() {
         List<CompletableFuture<String>> sent = new CopyOnWriteArrayList<>();
-        CompletableFuture<String> result = retries(POLICY)
-                .callAsync(
-                        n -> {
-                            CompletableFuture<String> attempt = new CompletableFuture<>();
-                            sent.add(attempt);
-                            return attempt;
-                        },
-                        e -> true,
-                        scheduler);
+        CompletableFuture<String> result = callKeepingAttempts(sent);
         assertThat(sent).hasSize(1);
 
         result.cancel(false);
@@ -337,7 +329,15 @@ class RetriesTest {
         assertThat(sent.get(0)).as("the attempt on its way").isCancelled();
         assertThat(sent).as("no further attempt").hasSize(1);
 
-        CompletableFuture<String> answered = retries(POLICY)
+        callKeepingAttempts(sent).complete("early");
+        assertThat(sent.get(1))
+                .as("completing the call does not cancel its attempt")
+                .isNotCancelled();
+    }
+
+    /** A call whose attempts never complete by themselves, each kept in {@code sent}. */
+    private CompletableFuture<String> callKeepingAttempts(List<CompletableFuture<String>> sent) {
+        return retries(POLICY)
                 .callAsync(
                         n -> {
                             CompletableFuture<String> attempt = new CompletableFuture<>();
@@ -346,10 +346,6 @@ class RetriesTest {
                         },
                         e -> true,
                         scheduler);
-        answered.complete("early");
-        assertThat(sent.get(1))
-                .as("completing the call does not cancel its attempt")
-                .isNotCancelled();
     }
 
     @Test
