@@ -212,9 +212,10 @@ public final class Retries {
      * retried; each retry is scheduled on {@code scheduler} after its pause. Completing or
      * cancelling the returned future stops the retries: no attempt starts after that, and a
      * scheduled one is cancelled; cancelling it also cancels the future of the attempt on its way
-     * (a long poll the caller gave up on ends there, not when its wait is over). An attempt that throws counts as an attempt that failed so. The
-     * failure of the returned future is the attempt's own, without the {@link CompletionException}
-     * around it. If the scheduler refuses a retry (it was shut down), the call gives up at once.
+     * (a long poll the caller gave up on ends there, not when its wait is over). An attempt that
+     * throws counts as an attempt that failed so. The failure of the returned future is the
+     * attempt's own, without the {@link CompletionException} around it. If the scheduler refuses a
+     * retry (it was shut down), the call gives up at once.
      *
      * @param attempt makes attempt {@code n} (counted from 1), on the thread that completed the
      *     previous one, or the scheduler's
