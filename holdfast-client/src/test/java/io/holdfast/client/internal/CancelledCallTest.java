@@ -1,17 +1,25 @@
 package io.holdfast.client.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import io.holdfast.LockClient;
+import io.holdfast.Watch;
+import io.holdfast.WatchEvent;
 import io.holdfast.WatchTarget;
 import io.holdfast.endpoint.ClientPort;
 import io.holdfast.model.ChangePage;
+import io.holdfast.model.ChangePosition;
 import io.holdfast.node.LocalNode;
 import io.holdfast.node.LocalTransport;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -22,8 +30,22 @@ import org.junit.jupiter.api.Test;
  * watched, measured at 1.03 s against 0.03).
  */
 class CancelledCallTest {
-    private final ClientPort server =
-            ClientPort.start("127.0.0.1", 0, new LocalTransport(LocalNode.named("cancelled-" + UUID.randomUUID())));
+    /** Long polls that reached the member and wait there (a read from a position, with a wait). */
+    private final AtomicInteger waitingPolls = new AtomicInteger();
+
+    private final ClientPort server = ClientPort.start(
+            "127.0.0.1",
+            0,
+            new ForwardingLockService(new LocalTransport(LocalNode.named("cancelled-" + UUID.randomUUID()))) {
+                @Override
+                public CompletableFuture<ChangePage> changes(
+                        String identity, WatchTarget target, ChangePosition from, long waitMillis) {
+                    if (from != null && waitMillis > 0) {
+                        waitingPolls.incrementAndGet();
+                    }
+                    return delegate.changes(identity, target, from, waitMillis);
+                }
+            });
 
     @AfterEach
     void stop() {
@@ -48,5 +70,29 @@ class CancelledCallTest {
         assertThat(closeMillis)
                 .as("the close, with the cancelled poll no longer on the channel (its grace is 1,000 ms)")
                 .isLessThan(700);
+    }
+
+    /**
+     * The same through the client as users have it: a watch over gRPC is closed while its long poll
+     * waits at the member, and the client then closes at once.
+     */
+    @Test
+    void aClientThatClosedAWatchClosesWithoutWaitingForItsPoll() throws Exception {
+        LockClient client = LockClient.open("holdfast://127.0.0.1:" + server.port() + "?transport=grpc");
+        try {
+            BlockingQueue<WatchEvent> events = new LinkedBlockingQueue<>();
+            Watch watch = client.watch(WatchTarget.prefix("jobs/"), events::add);
+            assertThat(events.poll(5, TimeUnit.SECONDS)).as("the watch's state").isNotNull();
+            await().atMost(Duration.ofSeconds(5)).until(() -> waitingPolls.get() >= 1);
+
+            watch.close();
+        } finally {
+            long start = System.nanoTime();
+            client.close();
+            long closeMillis = (System.nanoTime() - start) / 1_000_000;
+            assertThat(closeMillis)
+                    .as("the client's close after its watch's (the channels' grace is 1,000 ms)")
+                    .isLessThan(700);
+        }
     }
 }
