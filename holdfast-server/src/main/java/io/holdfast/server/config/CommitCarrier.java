@@ -17,7 +17,7 @@ import org.apache.ratis.util.AwaitForSignal;
  * CommitWakeups} says why). Everything else is Ratis's: what it sends, when it retries, how it
  * installs snapshots.
  *
- * <p>Two departures, both about waking:
+ * <p>Three departures, all about waking:
  *
  * <ul>
  *   <li>Its heartbeat is due at once when the leader has applied an entry past the last commit
@@ -27,6 +27,7 @@ import org.apache.ratis.util.AwaitForSignal;
  *   <li>Its signal is kept until the appender waits ({@link Signal}): Ratis's own drops a signal
  *       sent while the appender is not waiting, so a commit that moved just after the appender
  *       looked (its wait already chosen) waited out a whole heartbeat interval.
+ *   <li>It does not spin while its follower does not answer ({@link #getWaitTimeMs}).
  * </ul>
  */
 final class CommitCarrier extends GrpcLogAppender {
@@ -79,6 +80,27 @@ final class CommitCarrier extends GrpcLogAppender {
             return 0;
         }
         return super.getHeartbeatWaitTimeMs();
+    }
+
+    /**
+     * How long the appender's loop waits before its next turn: Ratis's answer, except that it waits
+     * for the next heartbeat when it has nothing to send. Ratis's gRPC appender, once a send to its
+     * follower failed, has no stream, and takes "no stream" for "something to send" (its {@code
+     * shouldSendAppendEntries}) until the follower has been silent for {@code
+     * raft.server.rpc.slowness.timeout} (60 s): its loop then turned without waiting (with
+     * {@code waitTimeMin} 0, as {@link RaftSettings} sets it), building a request it dropped on
+     * each turn since neither entries nor a heartbeat were due. Measured on 2026-12-07: a leader
+     * with one follower killed took 13 to 18% of a core for that minute (2 to 3% with every follower
+     * up), 18,000 turns a second. Entries, a heartbeat due, or a commit index to carry still wait
+     * for nothing, so nothing is sent later than before.
+     */
+    @Override
+    public long getWaitTimeMs() {
+        long wait = super.getWaitTimeMs();
+        if (wait > 0 || hasAppendEntries()) {
+            return wait;
+        }
+        return getHeartbeatWaitTimeMs(); // 0 when a heartbeat is due or a commit index must go
     }
 
     @Override

@@ -63,7 +63,7 @@ public final class LockStateMachine extends BaseStateMachine {
      */
     private volatile boolean checkKinds = true;
 
-    private volatile SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+    private volatile SimpleStateMachineStorage storage = new SnapshotStorage();
     private final Object lock = new Object();
     private final Set<PlantedBug> bugs;
     /** Whether applies are traced for the verifier: false only for a {@link #throwaway()}. */
@@ -238,7 +238,7 @@ public final class LockStateMachine extends BaseStateMachine {
             synchronized (lock) {
                 table = new LockTable(bugs);
                 setLastAppliedTermIndex(TermIndex.INITIAL_VALUE);
-                storage = new SimpleStateMachineStorage();
+                storage = new SnapshotStorage();
             }
             StateMachineHooks h = hooks;
             if (h != null) {
