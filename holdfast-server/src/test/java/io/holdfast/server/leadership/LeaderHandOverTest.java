@@ -60,4 +60,30 @@ class LeaderHandOverTest {
             }
         }
     }
+
+    /**
+     * A leader stopped just after its followers (the whole cluster stopped at once) gives up on a
+     * follower that no longer answers once it has been silent for two of the shortest election
+     * timeouts (2 s here), instead of waiting out the hand-over's 5 s: without that, this stop took
+     * 5.0 s, as did 29 of the 40 runs of CI's verification at their end (2026-12-07).
+     */
+    @Test
+    void aLeaderStoppedAfterItsFollowersDoesNotWaitOutTheHandOverTimeout() throws Exception {
+        Duration electionTimeout = Duration.ofSeconds(1);
+        try (TestCluster cluster = new TestCluster(3, electionTimeout)) {
+            int leader = cluster.awaitLeader(Duration.ofSeconds(60));
+            cluster.crash((leader + 1) % 3);
+            cluster.crash((leader + 2) % 3);
+
+            long start = System.nanoTime();
+            cluster.stop(leader);
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+            assertThat(took)
+                    .as(
+                            "the stop of a leader whose followers are gone (hand-over bound %s)",
+                            LeaderHandOver.HAND_OVER_TIMEOUT)
+                    .isLessThan(electionTimeout.multipliedBy(2).plusMillis(1500));
+        }
+    }
 }
