@@ -102,9 +102,9 @@ public final class LeaderHandOver {
 
     /**
      * How long a stopping leader keeps asking a follower that does not answer it: two of the
-     * shortest election timeouts, four of the leader's heartbeat intervals (a follower that answers
-     * none of them is not up to take the leadership); on a loaded machine a running follower's
-     * answers came late by tens of milliseconds, not by seconds.
+     * shortest election timeouts, four of the leader's heartbeat intervals (Ratis's log appender
+     * sends one after half the shortest election timeout without entries); a follower that answers
+     * none of them is not up to take the leadership.
      */
     static Duration silentAfter(ServerConfig config) {
         return config.electionTimeoutMin().multipliedBy(2);
@@ -153,28 +153,11 @@ public final class LeaderHandOver {
                 try {
                     CompletableFuture<RaftClientReply> transfer =
                             RaftAdmin.offThread(() -> raft.transferLeadershipAsync(request));
-                    long until = ticker.nanos() + TimeUnit.MILLISECONDS.toNanos(left + 200);
-                    RaftClientReply reply = null;
-                    while (reply == null) {
-                        try {
-                            reply = transfer.get(
-                                    Math.min(
-                                            POLL_MILLIS,
-                                            Math.max(1, TimeUnit.NANOSECONDS.toMillis(until - ticker.nanos()))),
-                                    TimeUnit.MILLISECONDS);
-                        } catch (TimeoutException notYet) {
-                            if (until - ticker.nanos() <= 0) {
-                                throw notYet;
-                            }
-                            long silent = silentAfter == null ? -1 : silentMillis(division, follower);
-                            if (silentAfter != null && silent > silentAfter.toMillis()) {
-                                LOG.info(
-                                        "{} did not take the leadership: it has not answered for {} ms",
-                                        follower,
-                                        silent);
-                                return Optional.empty();
-                            }
-                        }
+                    RaftClientReply reply = silentAfter == null
+                            ? transfer.get(left + 200, TimeUnit.MILLISECONDS)
+                            : whileAnswering(transfer, left + 200, division, follower, silentAfter);
+                    if (reply == null) {
+                        return Optional.empty(); // the follower went silent: logged
                     }
                     if (reply.isSuccess()) {
                         return Optional.of(follower);
@@ -195,6 +178,33 @@ public final class LeaderHandOver {
             Thread.currentThread().interrupt();
         }
         return Optional.empty();
+    }
+
+    /**
+     * {@code transfer}'s reply within {@code millis}, or null as soon as {@code follower} has not
+     * answered this leader for {@code silentAfter} (looked at every {@link #POLL_MILLIS}).
+     */
+    private static RaftClientReply whileAnswering(
+            CompletableFuture<RaftClientReply> transfer,
+            long millis,
+            RaftServer.Division division,
+            RaftPeerId follower,
+            Duration silentAfter)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        for (long waited = 0; ; waited += POLL_MILLIS) {
+            try {
+                return transfer.get(Math.min(POLL_MILLIS, Math.max(1, millis - waited)), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException notYet) {
+                if (waited + POLL_MILLIS >= millis) {
+                    throw notYet;
+                }
+                long silent = silentMillis(division, follower);
+                if (silent > silentAfter.toMillis()) {
+                    LOG.info("{} did not take the leadership: it has not answered for {} ms", follower, silent);
+                    return null;
+                }
+            }
+        }
     }
 
     /** How long {@code follower} has not answered this leader, in ms; -1 when it is not among its followers. */
