@@ -32,7 +32,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.server.RaftServer;
@@ -78,10 +77,6 @@ public final class HoldfastServer implements AutoCloseable {
     private final NodeParts parts;
     private final List<AutoCloseable> endpoints = new ArrayList<>();
 
-    /** Set by the first close; a second one, at once or later, waits for it instead (see {@link #close()}). */
-    private final AtomicBoolean closing = new AtomicBoolean();
-
-    private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile int httpPort = -1;
     private volatile int clientPort = -1;
 
@@ -370,12 +365,6 @@ public final class HoldfastServer implements AutoCloseable {
         return parts;
     }
 
-    /**
-     * Stops the node: a leader first hands its leadership to a follower ({@link LeaderHandOver#run}),
-     * then the endpoints, the node's parts and Raft close. It closes once: a second call, from
-     * another thread at the same time (a shutdown hook beside the code that found the node should
-     * stop) or later, returns when the first one is done, without a second hand-over.
-     */
     @Override
     public void close() {
         close(true);
@@ -390,23 +379,15 @@ public final class HoldfastServer implements AutoCloseable {
     }
 
     private void close(boolean handOver) {
-        if (!closing.compareAndSet(false, true)) {
-            closed.join();
-            return;
+        if (handOver) {
+            LeaderHandOver.run(raft, RaftSettings.GROUP_ID, config, parts.ticker());
         }
-        try {
-            if (handOver) {
-                LeaderHandOver.run(raft, RaftSettings.GROUP_ID, config, parts.ticker());
-            }
-            for (int i = endpoints.size() - 1; i >= 0; i--) {
-                closeQuietly(endpoints.get(i));
-            }
-            parts.close();
-            closeQuietly(raft);
-            LOG.info("Node {} stopped", config.nodeId());
-        } finally {
-            closed.complete(null);
+        for (int i = endpoints.size() - 1; i >= 0; i--) {
+            closeQuietly(endpoints.get(i));
         }
+        parts.close();
+        closeQuietly(raft);
+        LOG.info("Node {} stopped", config.nodeId());
     }
 
     private static void closeQuietly(AutoCloseable c) {
