@@ -30,7 +30,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.RaftGroup;
@@ -76,6 +75,9 @@ public final class HoldfastServer implements AutoCloseable {
     private final RaftServer raft;
     private final NodeParts parts;
     private final List<AutoCloseable> endpoints = new ArrayList<>();
+
+    /** Guarded by this: set by the first close, which a second one waits for (see {@link #close()}). */
+    private boolean closed;
 
     private volatile int httpPort = -1;
     private volatile int clientPort = -1;
@@ -329,19 +331,6 @@ public final class HoldfastServer implements AutoCloseable {
     }
 
     /**
-     * What a node says of itself ({@link #status()}).
-     *
-     * @param nodeId this node's id
-     * @param leader whether it leads (and has caught up as leader)
-     * @param leaderId the leader it knows of, or null
-     * @param term its current Raft term, or -1 if unknown
-     * @param appliedIndex the index of the last log entry it applied, or -1
-     * @param clusterId its cluster's id ({@code ClusterIdentity}), null until the first leader made one
-     */
-    public record NodeStatus(
-            String nodeId, boolean leader, String leaderId, long term, long appliedIndex, UUID clusterId) {}
-
-    /**
      * Completes, with a one-line reason, if this node stopped applying the log because an entry
      * holds a command its build cannot read (a newer build wrote it), or Ratis closed its division
      * ({@code DivisionWatch}) but not because it was removed ({@link #removed()}); the node then serves
@@ -365,6 +354,11 @@ public final class HoldfastServer implements AutoCloseable {
         return parts;
     }
 
+    /**
+     * Stops the node: a leader first hands its leadership to a follower ({@link LeaderHandOver}),
+     * then the endpoints, the node's parts and Raft close. It closes once: a second call, at the same
+     * time from another thread (a shutdown hook) or later, returns when the first one is done.
+     */
     @Override
     public void close() {
         close(true);
@@ -378,7 +372,11 @@ public final class HoldfastServer implements AutoCloseable {
         close(false);
     }
 
-    private void close(boolean handOver) {
+    private synchronized void close(boolean handOver) {
+        if (closed) {
+            return;
+        }
+        closed = true;
         if (handOver) {
             LeaderHandOver.run(raft, RaftSettings.GROUP_ID, config, parts.ticker());
         }

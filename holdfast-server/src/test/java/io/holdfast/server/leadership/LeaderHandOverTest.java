@@ -2,14 +2,20 @@ package io.holdfast.server.leadership;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.holdfast.ClientOptions;
 import io.holdfast.Lease;
 import io.holdfast.LockClient;
 import io.holdfast.server.HoldfastServer;
 import io.holdfast.server.TestCluster;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * A leader that is stopped (as {@code holdfast server} is on SIGTERM) hands its leadership to a
@@ -85,5 +91,51 @@ class LeaderHandOverTest {
                             LeaderHandOver.HAND_OVER_TIMEOUT)
                     .isLessThan(electionTimeout.multipliedBy(2).plusMillis(1500));
         }
+    }
+
+    /**
+     * A node closed from two threads at once (the verifier's nodes: the end of their stdin and
+     * SIGTERM's shutdown hook) closes once: one hand-over, and both calls return when it is done.
+     * Before, each call ran the whole stop, and a leader logged two hand-overs in the same
+     * millisecond (2026-12-07).
+     */
+    @Test
+    void aLeaderClosedFromTwoThreadsAtOnceHandsOverOnce() throws Exception {
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        Logger logger = (Logger) LoggerFactory.getLogger(LeaderHandOver.class);
+        logger.addAppender(log);
+        try (TestCluster cluster = new TestCluster(3, Duration.ofSeconds(1))) {
+            int leader = cluster.awaitLeader(Duration.ofSeconds(60));
+            cluster.crash((leader + 1) % 3);
+            cluster.crash((leader + 2) % 3);
+            HoldfastServer node = cluster.node(leader);
+            CountDownLatch go = new CountDownLatch(1);
+            List<Thread> closers =
+                    List.of(new Thread(() -> closeAfter(go, node)), new Thread(() -> closeAfter(go, node)));
+            closers.forEach(Thread::start);
+            go.countDown();
+            for (Thread t : closers) {
+                t.join(Duration.ofSeconds(30).toMillis());
+                assertThat(t.isAlive()).as("a close still running after 30 s").isFalse();
+            }
+
+            assertThat(log.list)
+                    .filteredOn(e -> e.getFormattedMessage().contains("stops as leader"))
+                    .as("the stopping leader's hand-overs")
+                    .hasSize(1);
+        } finally {
+            logger.detachAppender(log);
+        }
+    }
+
+    private static void closeAfter(CountDownLatch go, HoldfastServer node) {
+        try {
+            go.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        node.close();
     }
 }
