@@ -52,7 +52,10 @@ public final class LeaderHandOver {
      * stopping too: the whole cluster is being stopped) is given up once it has been silent for
      * two of the shortest election timeouts ({@link #silentAfter}), as etcd's leader gives up a
      * transfer after an election timeout: before, such a stop waited out the whole 5 s (29 of 40 runs
-     * of CI's verification, 2026-12-07). Safety does not depend on it: the transferee wins an
+     * of CI's verification, 2026-12-07). So is a hand-over whose leader stops leading without it (it
+     * lost its followers' answers for its lease and stepped down: the transfer cannot succeed then):
+     * before, a leader that stepped down a moment before the silence was noticed waited out the 5 s
+     * too (a verifier run, 2026-12-07). Safety does not depend on it: the transferee wins an
      * ordinary election, which needs an up-to-date log.
      */
     public static void run(RaftServer raft, RaftGroupId group, ServerConfig config, Ticker ticker) {
@@ -112,6 +115,9 @@ public final class LeaderHandOver {
 
     /** How often a hand-over looks whether its follower still answers. */
     private static final long POLL_MILLIS = 20;
+
+    /** How long a hand-over waits for its transfer's reply once this node no longer leads. */
+    private static final long STEPPED_DOWN_GRACE_MILLIS = 100;
 
     /**
      * As {@link #handOver(RaftServer, RaftGroupId, RaftPeerId, Ticker, Duration, RaftPeerId)}; when
@@ -182,7 +188,9 @@ public final class LeaderHandOver {
 
     /**
      * {@code transfer}'s reply within {@code millis}, or null as soon as {@code follower} has not
-     * answered this leader for {@code silentAfter} (looked at every {@link #POLL_MILLIS}).
+     * answered this leader for {@code silentAfter}, or this node has not led for {@link
+     * #STEPPED_DOWN_GRACE_MILLIS} (looked at every {@link #POLL_MILLIS}). The grace lets a transfer
+     * that succeeded, which ends this node's leadership, complete its reply first.
      */
     private static RaftClientReply whileAnswering(
             CompletableFuture<RaftClientReply> transfer,
@@ -191,12 +199,21 @@ public final class LeaderHandOver {
             RaftPeerId follower,
             Duration silentAfter)
             throws InterruptedException, ExecutionException, TimeoutException {
+        long notLeadingSince = -1;
         for (long waited = 0; ; waited += POLL_MILLIS) {
             try {
                 return transfer.get(Math.min(POLL_MILLIS, Math.max(1, millis - waited)), TimeUnit.MILLISECONDS);
             } catch (TimeoutException notYet) {
                 if (waited + POLL_MILLIS >= millis) {
                     throw notYet;
+                }
+                if (!division.getInfo().isLeader()) {
+                    notLeadingSince = notLeadingSince < 0 ? waited : notLeadingSince;
+                    if (waited - notLeadingSince >= STEPPED_DOWN_GRACE_MILLIS) {
+                        LOG.info("{} did not take the leadership: this node stopped leading without it", follower);
+                        return null;
+                    }
+                    continue;
                 }
                 long silent = silentMillis(division, follower);
                 if (silent > silentAfter.toMillis()) {
