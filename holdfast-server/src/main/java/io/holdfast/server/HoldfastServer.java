@@ -365,10 +365,11 @@ public final class HoldfastServer implements AutoCloseable {
     }
 
     /**
-     * Stops the node without first handing its leadership to a follower: for a whole cluster
-     * stopping at once, where every follower is stopping too and the hand-over could only time out.
+     * Stops the node as {@link #close()} does, without first handing its leadership to a follower:
+     * for a whole cluster stopping at once, where every follower is stopping too and the hand-over
+     * could only wait for their silence. Closes once, with {@link #close()}.
      */
-    void closeWithoutHandOver() {
+    public void closeWithoutHandOver() {
         close(false);
     }
 

@@ -26,8 +26,10 @@ import java.util.concurrent.TimeUnit;
  * members ({@link HoldfastServer#removed()}), {@code REMOVED <line>} and exits 0.
  *
  * <p>On stdin it takes {@code snapshot}: take a Raft snapshot now (answers {@code SNAPSHOT
- * <index>}); and {@code transfer-leader [ID]}: hand this node's leadership to ID, or to the most
- * up-to-date voter (answers {@code TRANSFERRED}, or {@code TRANSFER-FAILED <why>}).
+ * <index>}); {@code transfer-leader [ID]}: hand this node's leadership to ID, or to the most
+ * up-to-date voter (answers {@code TRANSFERRED}, or {@code TRANSFER-FAILED <why>}); and {@code
+ * stop}: the whole cluster stops, so stop without handing the leadership over ({@link
+ * HoldfastServer#closeWithoutHandOver()}), print {@code STOPPED} and exit 0.
  *
  * <p>This is the only way to start a node with planted bugs ({@code --bugs}): {@code holdfast
  * server} has no such option, and no client request can switch one on.
@@ -124,6 +126,11 @@ public final class NodeMain {
                                 System.out.println(answer);
                                 System.out.flush();
                             }
+                            if (line.trim().equals("stop")) {
+                                ending.compareAndSet(null, new Ending("STOPPED with the whole cluster", 0, false));
+                                stopped.countDown();
+                                return;
+                            }
                             if (line.trim().equals("snapshot")) {
                                 String answer;
                                 try {
@@ -153,13 +160,21 @@ public final class NodeMain {
         if (end != null) {
             System.out.println(end.line());
             System.out.flush();
-            server.close();
-            Runtime.getRuntime().halt(end.code()); // not the shutdown hook's second close
+            if (end.handOver()) {
+                server.close();
+            } else {
+                server.closeWithoutHandOver();
+            }
+            System.exit(end.code()); // the shutdown hook's close returns at once: the node closes once
         }
     }
 
-    /** How the node ends when its division is gone: the line it says and its exit code. */
-    private record Ending(String line, int code) {}
+    /** How the node ends otherwise than on SIGTERM: the line it says, its exit code, whether a leader hands over. */
+    private record Ending(String line, int code, boolean handOver) {
+        Ending(String line, int code) {
+            this(line, code, true);
+        }
+    }
 
     /**
      * A {@code members} command: alone, the members as this node knows them ({@code MEMBERS

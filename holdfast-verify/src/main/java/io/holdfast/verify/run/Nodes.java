@@ -374,14 +374,16 @@ final class Nodes implements AutoCloseable {
     }
 
     /**
-     * Stops every node (SIGTERM, all at once) without waiting for them to exit: a node's shutdown
-     * (Ratis closing, a last snapshot) takes a second or two that the harness spends on the next
-     * step instead. {@link Child#awaitBackgroundCloses()} waits for them; a node that has not exited
-     * after its grace is killed.
+     * Stops every node at once, without waiting for them to exit: a node's shutdown (Ratis closing,
+     * a last snapshot) takes a second that the harness spends on the next step instead. Each is told
+     * {@code stop} ({@link NodeMain}): the whole cluster stops, so its leader does not first ask a
+     * follower that is stopping too to take over (which cost every run's end two seconds, the wait
+     * for that follower's silence). {@link Child#awaitBackgroundCloses()} waits for them; a node that
+     * has not exited after its grace gets SIGTERM, then SIGKILL.
      */
     @Override
     public synchronized void close() {
-        Child.closeInBackground(new ArrayList<>(running.values()));
+        Child.closeInBackground(new ArrayList<>(running.values()), "stop");
         running.clear();
     }
 }

@@ -1,5 +1,6 @@
 package io.holdfast.verify.run;
 
+import static io.holdfast.server.leadership.LeaderHandOver.HAND_OVER_TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.holdfast.ConflictException;
@@ -13,6 +14,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -28,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The verifier's node process ({@link NodeMain}, a JVM of its own on loopback) ends as {@code
  * holdfast server} does when its Raft division is gone: a node that halts says {@code HALTED <why>}
  * and exits 71, a node removed from the members says {@code REMOVED <line>} and exits 0, a node
- * whose harness is gone says {@code ORPHANED <why>} and exits 0. None keeps its ports open as a
+ * whose harness is gone says {@code ORPHANED <why>} and exits 0, a node told {@code stop} says
+ * {@code STOPPED} and exits 0 without handing its leadership over. None keeps its ports open as a
  * zombie.
  */
 class NodeMainTest {
@@ -99,6 +102,55 @@ class NodeMainTest {
     }
 
     /**
+     * The harness stops a whole cluster at once with {@code stop} ({@link Nodes#close()}): each node
+     * says {@code STOPPED} and exits 0, and the leader does not first ask a follower that is stopping
+     * too to take over. With a hand-over it would wait for its answer until the hand-over's bound
+     * (5 s), that follower's silence (two election timeouts: 10 s here) or the loss of its lease,
+     * whichever comes first; before, every verifier run's end waited so (6.0 s here).
+     */
+    @Test
+    void aClusterToldToStopStopsWithoutAHandOver() throws Exception {
+        String peers = "n1=127.0.0.1:" + FreePorts.next() + ":" + FreePorts.next() + ",n2=127.0.0.1:" + FreePorts.next()
+                + ":" + FreePorts.next();
+        Node n1 = start("n1", peers, dir.resolve("n1"), 5000);
+        Node n2 = start("n2", peers, dir.resolve("n2"), 5000);
+        assertThat(n1.next()).startsWith("READY ");
+        assertThat(n2.next()).startsWith("READY ");
+        boolean transferred = false; // asked at each node: the leader, once elected, makes n1 lead
+        for (long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                !transferred && System.nanoTime() < end; ) {
+            for (Node n : List.of(n1, n2)) {
+                tell(n, "transfer-leader n1");
+                String answer = n.next();
+                assertThat(answer).matches("TRANSFERRED|TRANSFER-FAILED .*NotLeaderException.*");
+                transferred |= answer.equals("TRANSFERRED");
+            }
+            Thread.sleep(transferred ? 0 : 100); // until the first election
+        }
+        assertThat(transferred).as("n1 took the leadership within 60 s").isTrue();
+
+        tell(n2, "stop"); // the follower is quicker to stop, as in the harness's runs
+        assertThat(n2.next()).isEqualTo("STOPPED with the whole cluster");
+        assertThat(n2.process.waitFor(60, TimeUnit.SECONDS)).as("n2 exited").isTrue();
+        long start = System.nanoTime();
+        tell(n1, "stop");
+
+        assertThat(n1.next()).isEqualTo("STOPPED with the whole cluster");
+        assertThat(n1.process.waitFor(60, TimeUnit.SECONDS)).as("n1 exited").isTrue();
+        assertThat(Duration.ofNanos(System.nanoTime() - start))
+                .as(
+                        "the leader's exit after stop (a hand-over waits up to %s for its gone follower)",
+                        HAND_OVER_TIMEOUT)
+                .isLessThan(HAND_OVER_TIMEOUT.minusMillis(500));
+        assertThat(List.of(n1.process.exitValue(), n2.process.exitValue())).containsOnly(0);
+    }
+
+    private static void tell(Node node, String line) throws IOException {
+        node.process.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        node.process.getOutputStream().flush();
+    }
+
+    /**
      * Adds a member, again when it made no progress while the leader sent it the log (the members
      * are then as they were, so a retry is safe): the add is this test's setup, not what it checks,
      * and a JVM that has just started on CI's loaded machine answered its first appends after the
@@ -130,6 +182,10 @@ class NodeMainTest {
     }
 
     private Node start(String id, String peers, Path data) throws IOException {
+        return start(id, peers, data, 1000);
+    }
+
+    private Node start(String id, String peers, Path data, long electionTimeoutMillis) throws IOException {
         Process p = new ProcessBuilder(
                         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                         "-Xmx256m",
@@ -147,7 +203,7 @@ class NodeMainTest {
                         "--http-port",
                         "-1",
                         "--election-timeout",
-                        "1000")
+                        Long.toString(electionTimeoutMillis))
                 .redirectError(dir.resolve(id + ".log").toFile())
                 .start();
         started.add(p);
