@@ -55,7 +55,8 @@ public final class LeaderHandOver {
      * of CI's verification, 2026-12-07). So is a hand-over whose leader stops leading without it (it
      * lost its followers' answers for its lease and stepped down: the transfer cannot succeed then):
      * before, a leader that stepped down a moment before the silence was noticed waited out the 5 s
-     * too (a verifier run, 2026-12-07). Safety does not depend on it: the transferee wins an
+     * too (a verifier run, 2026-12-07). A node that stepped down for a later term (the transferee's
+     * election) waits for the transfer's reply as before. Safety does not depend on it: the transferee wins an
      * ordinary election, which needs an up-to-date log.
      */
     public static void run(RaftServer raft, RaftGroupId group, ServerConfig config, Ticker ticker) {
@@ -116,7 +117,7 @@ public final class LeaderHandOver {
     /** How often a hand-over looks whether its follower still answers. */
     private static final long POLL_MILLIS = 20;
 
-    /** How long a hand-over waits for its transfer's reply once this node no longer leads. */
+    /** How long a hand-over waits for its transfer's reply once this node stepped down in its own term. */
     private static final long STEPPED_DOWN_GRACE_MILLIS = 100;
 
     /**
@@ -188,9 +189,12 @@ public final class LeaderHandOver {
 
     /**
      * {@code transfer}'s reply within {@code millis}, or null as soon as {@code follower} has not
-     * answered this leader for {@code silentAfter}, or this node has not led for {@link
-     * #STEPPED_DOWN_GRACE_MILLIS} (looked at every {@link #POLL_MILLIS}). The grace lets a transfer
-     * that succeeded, which ends this node's leadership, complete its reply first.
+     * answered this leader for {@code silentAfter}, or this node stepped down in its own term (it
+     * lost its lease: no transfer can succeed then) at least {@link #STEPPED_DOWN_GRACE_MILLIS} ago
+     * (looked at every {@link #POLL_MILLIS}). A node that follows in a later term is waited for to
+     * the end: that is how a transfer succeeds (the follower's election), and Ratis completes its
+     * reply only once the new leader's first append has arrived (hundreds of ms on a loaded
+     * machine: a rolling restart in CI rehearsal ci117 gave its hand-over up after 100 ms).
      */
     private static RaftClientReply whileAnswering(
             CompletableFuture<RaftClientReply> transfer,
@@ -199,6 +203,7 @@ public final class LeaderHandOver {
             RaftPeerId follower,
             Duration silentAfter)
             throws InterruptedException, ExecutionException, TimeoutException {
+        long term = division.getInfo().getCurrentTerm();
         long notLeadingSince = -1;
         for (long waited = 0; ; waited += POLL_MILLIS) {
             try {
@@ -208,9 +213,16 @@ public final class LeaderHandOver {
                     throw notYet;
                 }
                 if (!division.getInfo().isLeader()) {
+                    // Ratis sets the role before the term (changeToFollower): the grace covers between
+                    if (division.getInfo().getCurrentTerm() != term) {
+                        continue; // an election under way, the transferee's if the transfer works
+                    }
                     notLeadingSince = notLeadingSince < 0 ? waited : notLeadingSince;
                     if (waited - notLeadingSince >= STEPPED_DOWN_GRACE_MILLIS) {
-                        LOG.info("{} did not take the leadership: this node stopped leading without it", follower);
+                        LOG.info(
+                                "{} did not take the leadership: this node stepped down in term {} without it",
+                                follower,
+                                term);
                         return null;
                     }
                     continue;
