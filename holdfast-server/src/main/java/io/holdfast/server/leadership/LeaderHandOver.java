@@ -52,12 +52,12 @@ public final class LeaderHandOver {
      * stopping too: the whole cluster is being stopped) is given up once it has been silent for
      * two of the shortest election timeouts ({@link #silentAfter}), as etcd's leader gives up a
      * transfer after an election timeout: before, such a stop waited out the whole 5 s (29 of 40 runs
-     * of CI's verification, 2026-12-07). So is a hand-over whose leader stops leading without it (it
-     * lost its followers' answers for its lease and stepped down: the transfer cannot succeed then):
-     * before, a leader that stepped down a moment before the silence was noticed waited out the 5 s
-     * too (a verifier run, 2026-12-07). A node that stepped down for a later term (the transferee's
-     * election) waits for the transfer's reply as before. Safety does not depend on it: the transferee wins an
-     * ordinary election, which needs an up-to-date log.
+     * of CI's verification, 2026-12-07). So is a hand-over whose leader stepped down in its own term
+     * (it lost its followers' answers for its lease: the transfer cannot succeed then): before, a
+     * leader that stepped down a moment before the silence was noticed waited out the 5 s too (a
+     * verifier run, 2026-12-07). A node that stepped down for a later term (the transferee's
+     * election) waits for the transfer's reply as before. Safety does not depend on it: the
+     * transferee wins an ordinary election, which needs an up-to-date log.
      */
     public static void run(RaftServer raft, RaftGroupId group, ServerConfig config, Ticker ticker) {
         RaftPeerId self = RaftPeerId.valueOf(config.nodeId());
