@@ -116,18 +116,20 @@ class NodeMainTest {
         Node n2 = start("n2", peers, dir.resolve("n2"), 5000);
         assertThat(n1.next()).startsWith("READY ");
         assertThat(n2.next()).startsWith("READY ");
-        boolean transferred = false; // asked at each node: the leader, once elected, makes n1 lead
-        for (long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-                !transferred && System.nanoTime() < end; ) {
-            for (Node n : List.of(n1, n2)) {
-                tell(n, "transfer-leader n1");
-                String answer = n.next();
-                assertThat(answer).matches("TRANSFERRED|TRANSFER-FAILED .*NotLeaderException.*");
-                transferred |= answer.equals("TRANSFERRED");
-            }
-            Thread.sleep(transferred ? 0 : 100); // until the first election
-        }
-        assertThat(transferred).as("n1 took the leadership within 60 s").isTrue();
+        // asked at each node: the leader, once the first election is over, makes n1 lead
+        org.awaitility.Awaitility.await("n1 takes the leadership")
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> {
+                    boolean transferred = false;
+                    for (Node n : List.of(n1, n2)) {
+                        tell(n, "transfer-leader n1");
+                        String answer = n.next();
+                        assertThat(answer).matches("TRANSFERRED|TRANSFER-FAILED .*NotLeaderException.*");
+                        transferred |= answer.equals("TRANSFERRED");
+                    }
+                    return transferred;
+                });
 
         tell(n2, "stop"); // the follower is quicker to stop, as in the harness's runs
         assertThat(n2.next()).isEqualTo("STOPPED with the whole cluster");
