@@ -124,9 +124,10 @@ public final class LeaderHandOver {
      * As {@link #handOver(RaftServer, RaftGroupId, RaftPeerId, Ticker, Duration, RaftPeerId)}; when
      * {@code silentAfter} is not null, a follower that has not answered the leader for that long
      * while it is asked is given up, and so is the hand-over: Ratis keeps a transfer pending until
-     * its own timeout and refuses another meanwhile.
+     * its own timeout and refuses another meanwhile. Package-private for its test, which sets
+     * {@code silentAfter} past the leader's lease to reach the step-down on its own.
      */
-    private static Optional<RaftPeerId> handOver(
+    static Optional<RaftPeerId> handOver(
             RaftServer raft,
             RaftGroupId group,
             RaftPeerId self,

@@ -94,6 +94,41 @@ class LeaderHandOverTest {
     }
 
     /**
+     * A leader whose followers are gone steps down when its lease runs out (about two election
+     * timeouts); a hand-over under way then gives up at once instead of waiting out its bound. The
+     * silence bound is set past the lease here (10 s), so only the step-down can end the wait:
+     * without that check, this hand-over took its whole 5 s (2026-12-07).
+     */
+    @Test
+    void aHandOverWhoseLeaderSteppedDownInItsTermGivesUp() throws Exception {
+        Duration electionTimeout = Duration.ofSeconds(1);
+        try (TestCluster cluster = new TestCluster(3, electionTimeout)) {
+            int leader = cluster.awaitLeader(Duration.ofSeconds(60));
+            cluster.crash((leader + 1) % 3);
+            cluster.crash((leader + 2) % 3);
+            HoldfastServer node = cluster.node(leader);
+            org.apache.ratis.protocol.RaftPeerId self =
+                    org.apache.ratis.protocol.RaftPeerId.valueOf(node.config().nodeId());
+
+            long start = System.nanoTime();
+            var to = LeaderHandOver.handOver(
+                    node.parts().raft(),
+                    io.holdfast.server.config.RaftSettings.GROUP_ID,
+                    self,
+                    node.parts().ticker(),
+                    LeaderHandOver.HAND_OVER_TIMEOUT,
+                    self,
+                    Duration.ofSeconds(10));
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+            assertThat(to).as("no follower took the leadership").isEmpty();
+            assertThat(took)
+                    .as("the hand-over of a leader that lost its lease (bound %s)", LeaderHandOver.HAND_OVER_TIMEOUT)
+                    .isLessThan(electionTimeout.multipliedBy(2).plusMillis(1500));
+        }
+    }
+
+    /**
      * A node closed from two threads at once (the verifier's nodes: the end of their stdin and
      * SIGTERM's shutdown hook) closes once: one hand-over, and both calls return when it is done.
      * Before, each call ran the whole stop, and a leader logged two hand-overs in the same
