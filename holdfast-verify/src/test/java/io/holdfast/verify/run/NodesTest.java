@@ -44,5 +44,8 @@ class NodesTest {
                     .hasMessageMatching("no leader within 3s \\(last seen: n1 (follower|candidate) term \\d+"
                             + " applied -?\\d+/-?\\d+; n2 down; n3 down\\)");
         }
+        // Nodes closes in the background; the temporary directory goes only once n1 has exited
+        // (its last lines still land in n1.log, and a directory written to is not deleted).
+        Child.awaitBackgroundCloses();
     }
 }
