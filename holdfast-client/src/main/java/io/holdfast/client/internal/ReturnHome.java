@@ -98,7 +98,10 @@ final class ReturnHome {
     }
 
     private void check() {
-        if (members.isClosed() || !members.awayFromPicked()) {
+        if (members.isClosed()) {
+            return; // the chain ends with the transport
+        }
+        if (!members.awayFromPicked()) {
             checking.set(false);
             if (members.awayFromPicked()) {
                 movedAway(); // moved away again between the test and the flag
