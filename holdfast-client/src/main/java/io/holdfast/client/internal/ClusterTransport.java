@@ -1,5 +1,3 @@
-// Ceiling 440 lines, one idea: the LockService of a remote cluster, call by call (each a few lines onto the
-// members' gRPC service), over the parts that route, batch, gate and re-open them.
 package io.holdfast.client.internal;
 
 import io.grpc.MethodDescriptor;
@@ -46,8 +44,7 @@ import java.util.function.Function;
  * ("127.0.0.1:4653: connection refused"); it is not sent again after that here: the runtime's
  * retry policy decides when to try again (re-sending the same invocation, which is safe). Each subscribed
  * session has one event stream ({@link EventStream}), kept on the home (or the believed leader);
- * after a move the started ones re-open together, on one call ({@link SharedOpens}). A home that
- * failed is gone back to once it serves again ({@link ReturnHome}). After {@link
+ * after a move the started ones re-open together, on one call ({@link SharedOpens}). After {@link
  * #close()} every call fails with {@link UnavailableException} ("the client is closed").
  *
  * <p><b>Does not guarantee</b> that an unanswered call did not take effect: a member may apply a
@@ -72,7 +69,6 @@ public final class ClusterTransport implements LockService {
     private final HeartbeatsFirst heartbeatsFirst; // after a move, started streams wait for a heartbeat's answer
     private final SharedOpens sharedOpens; // after a move, the started streams re-open as shared calls
     private final FenceChecks fenceChecks; // the fencing-token checks, sent together
-    private final ReturnHome returnHome; // a home that failed is gone back to once it serves again
 
     /**
      * gRPC in plaintext.
@@ -107,7 +103,7 @@ public final class ClusterTransport implements LockService {
      *     without TLS (it would cross the network in the clear)
      */
     public ClusterTransport(List<MemberAddress> addresses, Duration callTimeout, TlsFiles tls, String token) {
-        this(addresses, callTimeout, MemberChannels.netty(tls, token), null, null);
+        this(addresses, callTimeout, MemberChannels.netty(tls, token), null);
     }
 
     /**
@@ -122,7 +118,7 @@ public final class ClusterTransport implements LockService {
             TlsFiles tls,
             String token,
             java.util.random.RandomGenerator home) {
-        this(addresses, callTimeout, MemberChannels.netty(tls, token), home, null);
+        this(addresses, callTimeout, MemberChannels.netty(tls, token), home);
     }
 
     /**
@@ -144,24 +140,14 @@ public final class ClusterTransport implements LockService {
      */
     public static ClusterTransport overFrames(
             List<MemberAddress> addresses, Duration callTimeout, java.util.random.RandomGenerator home) {
-        return new ClusterTransport(addresses, callTimeout, MemberChannels.frames(), home, null);
-    }
-
-    /** Over gRPC in plaintext, homed by {@code home}, its returns home timed by {@code returnTimer} (tests). */
-    static ClusterTransport withReturnTimer(
-            List<MemberAddress> addresses,
-            Duration callTimeout,
-            java.util.random.RandomGenerator home,
-            ScheduledExecutorService returnTimer) {
-        return new ClusterTransport(addresses, callTimeout, MemberChannels.netty(null, null), home, returnTimer);
+        return new ClusterTransport(addresses, callTimeout, MemberChannels.frames(), home);
     }
 
     private ClusterTransport(
             List<MemberAddress> addresses,
             Duration callTimeout,
             MemberChannels channels,
-            java.util.random.RandomGenerator home,
-            ScheduledExecutorService returnTimer) {
+            java.util.random.RandomGenerator home) {
         this.callTimeout = callTimeout;
         this.members = new Members(addresses, channels, this::leaderMoved, home);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("holdfast-grpc-events"));
@@ -169,7 +155,6 @@ public final class ClusterTransport implements LockService {
         this.heartbeatsFirst = new HeartbeatsFirst(heartbeats, scheduler, callTimeout);
         this.sharedOpens = new SharedOpens(members, heartbeatsFirst::gate, scheduler);
         this.fenceChecks = FenceChecks.overMembers(members, scheduler, callTimeout);
-        this.returnHome = new ReturnHome(members, returnTimer == null ? scheduler : returnTimer, callTimeout);
     }
 
     @Override
@@ -197,14 +182,12 @@ public final class ClusterTransport implements LockService {
     /** A heartbeat, sent with the others of this transport's sessions due with it ({@link HeartbeatBatches}). */
     @Override
     public CompletableFuture<Reply> keepAlive(String sessionId, Duration timeout) {
-        returnHome.sawSession(sessionId);
         return heartbeats.beat(sessionId, timeout);
     }
 
     /** Heartbeats for several sessions in one call ({@code KeepAliveMany}). */
     @Override
     public CompletableFuture<List<Reply>> keepAliveMany(List<String> sessionIds) {
-        sessionIds.stream().findFirst().ifPresent(returnHome::sawSession);
         return heartbeats.many(sessionIds, callTimeout);
     }
 
@@ -377,18 +360,9 @@ public final class ClusterTransport implements LockService {
         return members.leader().address;
     }
 
-    /** How many times this transport's home moved (0 when it follows the leader), returns included. */
+    /** How many times this transport's home moved (0 when it follows the leader). */
     public int homeMoves() {
         return members.moves();
-    }
-
-    /** How many of those moves went back to the home picked at the start ({@link ReturnHome}). */
-    public int homeReturns() {
-        return returnHome.returns();
-    }
-
-    ReturnHome returnHome() {
-        return returnHome;
     }
 
     /**
@@ -398,7 +372,6 @@ public final class ClusterTransport implements LockService {
      */
     private void leaderMoved() {
         heartbeatsFirst.moved(streams.keySet().stream().findAny().orElse(null));
-        returnHome.movedAway();
         sharedOpens.moving(() -> {
             for (EventStream s : streams.values()) {
                 s.leaderChanged();

@@ -19,10 +19,9 @@ import java.util.concurrent.TimeUnit;
  * spreads evenly, and a test can seed it). It changes only when it fails its client: {@link
  * #moveOnFrom} (a broken connection, a deadline) and {@link #moveHomeTo} (another member
  * acknowledged a heartbeat that the home answered {@code UNAVAILABLE}); never because a leader
- * changed, so {@link #noteLeader} leaves it. A home that moved goes back to the one picked at the
- * start once that member serves again ({@link #returnToPicked}, {@link ReturnHome}). {@link
- * #followLeader} ends the home for good: a home whose build does not serve sessions at every member
- * sent a write or a heartbeat to the leader. {@link #moves()} counts the changes.
+ * changed, so {@link #noteLeader} leaves it. {@link #followLeader} ends the home for good: a home
+ * whose build does not serve sessions at every member sent a write or a heartbeat to the leader.
+ * {@link #moves()} counts the changes.
  *
  * <p><b>Guarantees.</b> The members are kept in the order given, without duplicates; members that
  * a {@code holdfast-leader} hint names are added last, up to {@value #MAX_MEMBERS} in all (against
@@ -49,8 +48,6 @@ final class Members {
     private volatile boolean home;
     /** Picks a home: the first, and each one after a home failed; null while following the leader. */
     private final java.util.random.RandomGenerator homeChoice;
-    /** The home picked at the start (ADR 0003), which {@link #returnToPicked} goes back to; null while following the leader. */
-    private final Member picked;
     /** How many times the member calls go to changed while it was a home. */
     private final java.util.concurrent.atomic.AtomicInteger moves = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -84,7 +81,6 @@ final class Members {
         this.homeChoice = homeChoice;
         this.home = homeChoice != null;
         this.leader = home ? members.get(homeChoice.nextInt(members.size())) : members.get(0);
-        this.picked = home ? leader : null;
     }
 
     /** One server: its address and channel. */
@@ -160,29 +156,6 @@ final class Members {
     void followLeader(Member leaderNamed) {
         home = false;
         noteLeader(leaderNamed);
-    }
-
-    /** The home picked at the start, or null for a transport made to follow the leader. */
-    Member picked() {
-        return picked;
-    }
-
-    /** Whether calls go to a home that is not the one picked at the start (it failed the client). */
-    boolean awayFromPicked() {
-        return home && leader != picked;
-    }
-
-    /**
-     * The picked home serves again ({@link ReturnHome}): calls go there from now on.
-     *
-     * @return whether the home moved (false if it was back already, or the transport follows the leader)
-     */
-    boolean returnToPicked() {
-        if (!awayFromPicked()) {
-            return false;
-        }
-        moveTo(picked);
-        return true;
     }
 
     /** Whether calls go to a home rather than to the believed leader. */
